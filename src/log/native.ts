@@ -1,0 +1,107 @@
+/**
+ * The contract of the native addon (`native/`), and its loader. Only `src/log` imports this file:
+ * the SDK and the protocol layer never need a compiler.
+ *
+ * Offsets and timestamps are JS numbers (asserted ≤ 2^53 − 1 by the caller); positions are byte
+ * offsets inside one segment's `.log` file.
+ */
+import { createRequire } from 'node:module';
+import { StorageError, StorageErrorCodes } from './storage-error.js';
+
+export interface SegmentOptions {
+  /** Partition directory, e.g. `<dataDir>/orders-3`. */
+  dir: string;
+  /** Offset of the first batch this segment holds; names the files (20 digits, zero-padded). */
+  baseOffset: number;
+  /** Size the `.log` file is preallocated to and the most it holds (`segment.bytes`). */
+  segmentBytes: number;
+  /** One sparse index entry per this many bytes of log (`index.interval.bytes`, default 4096). */
+  indexIntervalBytes: number;
+  /** Preallocated size of `.index` and `.timeindex` (`segment.index.bytes`, default 10 MiB). */
+  indexBytes: number;
+  /**
+   * true: create the files (taking the prepared spare files of the directory, if there are some,
+   * so no preallocation happens on the caller's thread). false: open existing files.
+   */
+  create: boolean;
+}
+
+export interface RecoveryReport {
+  /** Bytes of valid batches kept. */
+  validBytes: number;
+  /** Bytes cut off the end (a torn or corrupt tail). 0 when the segment was clean. */
+  truncatedBytes: number;
+  /** Offset after the last valid batch. */
+  nextOffset: number;
+  /** Why the scan stopped early: null when it reached the end of written data. */
+  reason: string | null;
+}
+
+export interface NativeSegment {
+  readonly baseOffset: number;
+  /** Offset the next appended batch will get. */
+  readonly nextOffset: number;
+  /** Bytes of batches in the `.log` (not its preallocated size). */
+  readonly size: number;
+  /** Largest batch maxTimestamp in the segment, -1 when empty. */
+  readonly maxTimestamp: number;
+  /** True until `seal()` or `close()`: only an active segment accepts appends. */
+  readonly active: boolean;
+
+  /** Scan from the last index entry, validate each batch, cut at the first invalid one. */
+  recover(): RecoveryReport;
+  /**
+   * Appends every RecordBatch v2 in `batches[start, start+length)`: validates all of them first
+   * (ECORRUPT, nothing appended, if any fails), stamps baseOffsets from `nextOffset` on, updates
+   * the indexes. Returns the new nextOffset, or -1 when the batches do not fit (the caller rolls).
+   */
+  append(batches: Uint8Array, start?: number, length?: number): number;
+  /**
+   * Zero-copy view of whole batches, starting at the batch that holds `offset`; at least one batch
+   * even past `maxBytes`. Empty Buffer when `offset >= nextOffset`. The view keeps the mapping
+   * alive after close() or destroy().
+   */
+  read(offset: number, maxBytes: number): Buffer;
+  /** Byte position of the batch holding `offset`, -1 when offset >= nextOffset. */
+  positionOf(offset: number): number;
+  /** Base offset of the first batch whose maxTimestamp >= timestamp, -1 when there is none. */
+  offsetForTimestamp(timestamp: number): number;
+  /** fdatasync of the log and its indexes, on a worker thread. */
+  flush(): Promise<void>;
+  /** Drops every batch at or past `offset` (offsets must fall on a batch boundary or be ≥ nextOffset). */
+  truncateTo(offset: number): void;
+  /** Active → closed: the file is cut to its real size; reads go on, appends are refused. */
+  seal(): void;
+  /** Releases the segment; outstanding views keep the mapping until they are collected. */
+  close(): void;
+  /** Deletes the files (renamed `.deleted`, removed once the last view is gone). Implies close. */
+  destroy(): void;
+}
+
+export interface NativeAddon {
+  Segment: new (opts: SegmentOptions) => NativeSegment;
+  /**
+   * Creates and preallocates the spare files of a directory's next segment on a worker thread, so
+   * the next `new Segment({ create: true })` in that directory only renames and maps them.
+   */
+  prepareSegment(dir: string, segmentBytes: number, indexBytes: number): Promise<void>;
+  crc32c(data: Uint8Array, initial?: number): number;
+  /** Which CRC-32C implementation was chosen at run time: 'sse4.2', 'armv8' or 'portable'. */
+  crc32cImpl(): string;
+  /** Codes the addon can raise; a test asserts they match StorageErrorCodes. */
+  storageErrorCodes(): string[];
+  setStorageErrorClass(cls: typeof StorageError): void;
+}
+
+const require = createRequire(import.meta.url);
+
+function load(): NativeAddon {
+  // RIVULET_ADDON lets the AddressSanitizer run point at its own build; the default is node-gyp's.
+  const path = process.env.RIVULET_ADDON ?? '../../../build/Release/rivulet_native.node';
+  const addon = require(path) as NativeAddon;
+  addon.setStorageErrorClass(StorageError);
+  return addon;
+}
+
+export const native: NativeAddon = load();
+export { StorageError, StorageErrorCodes };
