@@ -1,0 +1,341 @@
+/**
+ * RecordBatch v2 decoder (layout in `record-batch-layout.ts`). Decoding only decodes: it checks
+ * what the bytes say about themselves (sizes, magic, CRC, varints, that every record ends where
+ * its length says) and throws CORRUPT_MESSAGE naming what and where; it does not judge offsets,
+ * sequences or timestamps. Keys and values of uncompressed batches are views into the input, not
+ * copies: they stay valid only as long as the caller keeps those bytes unchanged.
+ */
+import { RivuletError } from '../errors.js';
+import { type CompressionType, compressionName, decompress } from './compression.js';
+import { crc32c } from './crc32c.js';
+import type { RecordHeader } from './record-batch-encode.js';
+import {
+  ATTRIBUTES_OFFSET,
+  BASE_OFFSET_OFFSET,
+  BASE_SEQUENCE_OFFSET,
+  BASE_TIMESTAMP_OFFSET,
+  BATCH_LENGTH_OFFSET,
+  COMPRESSION_CODEC_MASK,
+  CONTROL_FLAG_MASK,
+  CRC_OFFSET,
+  HEADER_SIZE_UP_TO_MAGIC,
+  LAST_OFFSET_DELTA_OFFSET,
+  LOG_OVERHEAD,
+  MAGIC_OFFSET,
+  MAGIC_V2,
+  MAX_TIMESTAMP_OFFSET,
+  MIN_BATCH_LENGTH,
+  PARTITION_LEADER_EPOCH_OFFSET,
+  PRODUCER_EPOCH_OFFSET,
+  PRODUCER_ID_OFFSET,
+  RECORD_BATCH_OVERHEAD,
+  RECORD_COUNT_OFFSET,
+  RECORDS_OFFSET,
+  readInt16,
+  readInt32,
+  readInt64,
+  readUint32,
+  TIMESTAMP_TYPE_MASK,
+  TRANSACTIONAL_FLAG_MASK,
+} from './record-batch-layout.js';
+import { readVarint, readVarlong, type VarintCursor } from './varint.js';
+
+export interface DecodedRecord {
+  offset: number;
+  timestamp: number;
+  key: Uint8Array | null;
+  value: Uint8Array | null;
+  headers: RecordHeader[];
+  /** The record's own attributes byte (unused by Kafka so far, 0). */
+  attributes: number;
+}
+
+export interface BatchHeader {
+  baseOffset: number;
+  batchLength: number;
+  partitionLeaderEpoch: number;
+  magic: number;
+  crc: number;
+  attributes: number;
+  compression: CompressionType;
+  lastOffsetDelta: number;
+  baseTimestamp: number;
+  maxTimestamp: number;
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
+  recordCount: number;
+  isTransactional: boolean;
+  isControl: boolean;
+}
+
+export interface DecodedBatch extends BatchHeader {
+  records: DecodedRecord[];
+}
+
+export interface DecodeOptions {
+  /** Check each batch's CRC-32C. Default true. */
+  verifyCrc?: boolean;
+  /** Ignore a trailing partial batch, as Kafka consumers do with a fetch cut at maxBytes. Default true. */
+  allowPartial?: boolean;
+}
+
+/** The smallest record: length, attributes, timestampDelta, offsetDelta, key, value, headerCount. */
+const MIN_RECORD_SIZE = 7;
+/** The smallest header: key length 0 and a null value. */
+const MIN_HEADER_SIZE = 2;
+/** Header keys up to this many bytes are tried as ASCII before falling back to TextDecoder. */
+const SHORT_STRING = 32;
+
+const utf8 = new TextDecoder();
+
+function corrupt(message: string): RivuletError {
+  return new RivuletError('CORRUPT_MESSAGE', message);
+}
+
+/** Total bytes of the batch at `pos` (12 + batchLength). Throws CORRUPT_MESSAGE if it cannot be a batch. */
+export function batchSize(buf: Uint8Array, pos = 0): number {
+  if (buf.length - pos < LOG_OVERHEAD) {
+    throw corrupt(`batch at byte ${pos}: ${buf.length - pos} bytes, too few to hold its length`);
+  }
+  const batchLength = readInt32(buf, pos + BATCH_LENGTH_OFFSET);
+  if (batchLength < MIN_BATCH_LENGTH) {
+    throw corrupt(`batch at byte ${pos}: batchLength ${batchLength} is below the minimum ${MIN_BATCH_LENGTH}`);
+  }
+  return LOG_OVERHEAD + batchLength;
+}
+
+/**
+ * True when the batch at `pos` is entirely inside `buf` and its stored CRC matches its bytes.
+ * False for a batch cut short or with an impossible length: nothing there can be trusted.
+ */
+export function verifyBatchCrc(buf: Uint8Array, pos = 0): boolean {
+  if (buf.length - pos < RECORD_BATCH_OVERHEAD) return false;
+  const batchLength = readInt32(buf, pos + BATCH_LENGTH_OFFSET);
+  if (batchLength < MIN_BATCH_LENGTH) return false;
+  const end = pos + LOG_OVERHEAD + batchLength;
+  if (end > buf.length) return false;
+  return crc32c(buf, 0, pos + ATTRIBUTES_OFFSET, end) === readUint32(buf, pos + CRC_OFFSET);
+}
+
+/**
+ * The header of the batch at `pos`, without touching its records (nor checking its CRC). Cheap:
+ * the broker reads producer id, epoch and sequence with it. Throws CORRUPT_MESSAGE when fewer
+ * than 61 bytes are there, the magic is not 2, the length is impossible or the codec id unknown.
+ */
+export function readBatchHeader(buf: Uint8Array, pos = 0): BatchHeader {
+  if (buf.length - pos < RECORD_BATCH_OVERHEAD) {
+    throw corrupt(
+      `batch at byte ${pos}: ${buf.length - pos} bytes, fewer than its ${RECORD_BATCH_OVERHEAD}-byte header`,
+    );
+  }
+  const magic = buf[pos + MAGIC_OFFSET]!;
+  if (magic !== MAGIC_V2) throw corrupt(`batch at byte ${pos}: magic ${magic}, only ${MAGIC_V2} is supported`);
+  const batchLength = readInt32(buf, pos + BATCH_LENGTH_OFFSET);
+  if (batchLength < MIN_BATCH_LENGTH) {
+    throw corrupt(`batch at byte ${pos}: batchLength ${batchLength} is below the minimum ${MIN_BATCH_LENGTH}`);
+  }
+  const attributes = readInt16(buf, pos + ATTRIBUTES_OFFSET);
+  const compression = compressionName(attributes & COMPRESSION_CODEC_MASK);
+  if (compression === undefined) {
+    throw corrupt(`batch at byte ${pos}: unknown compression id ${attributes & COMPRESSION_CODEC_MASK}`);
+  }
+  return {
+    baseOffset: readInt64(buf, pos + BASE_OFFSET_OFFSET, 'baseOffset'),
+    batchLength,
+    partitionLeaderEpoch: readInt32(buf, pos + PARTITION_LEADER_EPOCH_OFFSET),
+    magic,
+    crc: readUint32(buf, pos + CRC_OFFSET),
+    attributes,
+    compression,
+    lastOffsetDelta: readInt32(buf, pos + LAST_OFFSET_DELTA_OFFSET),
+    baseTimestamp: readInt64(buf, pos + BASE_TIMESTAMP_OFFSET, 'baseTimestamp'),
+    maxTimestamp: readInt64(buf, pos + MAX_TIMESTAMP_OFFSET, 'maxTimestamp'),
+    producerId: readInt64(buf, pos + PRODUCER_ID_OFFSET, 'producerId'),
+    producerEpoch: readInt16(buf, pos + PRODUCER_EPOCH_OFFSET),
+    baseSequence: readInt32(buf, pos + BASE_SEQUENCE_OFFSET),
+    recordCount: readInt32(buf, pos + RECORD_COUNT_OFFSET),
+    isTransactional: (attributes & TRANSACTIONAL_FLAG_MASK) !== 0,
+    isControl: (attributes & CONTROL_FLAG_MASK) !== 0,
+  };
+}
+
+/**
+ * Decodes every whole batch in `buf`, in order. A trailing partial batch is ignored unless
+ * `allowPartial` is false, when it is CORRUPT_MESSAGE like any other damage.
+ */
+export function decodeRecordBatches(buf: Uint8Array, opts: DecodeOptions = {}): DecodedBatch[] {
+  const verifyCrc = opts.verifyCrc ?? true;
+  const allowPartial = opts.allowPartial ?? true;
+  const batches: DecodedBatch[] = [];
+  const len = buf.length;
+  let pos = 0;
+  while (pos < len) {
+    const remaining = len - pos;
+    // As Kafka's ByteBufferLogInputStream: the length is judged as soon as it is there; a batch
+    // is partial only if its declared size runs past the end.
+    let size = -1;
+    if (remaining >= HEADER_SIZE_UP_TO_MAGIC) {
+      size = batchSize(buf, pos);
+      if (remaining >= size) {
+        batches.push(decodeRecordBatch(buf, pos, verifyCrc));
+        pos += size;
+        continue;
+      }
+    }
+    if (allowPartial) break;
+    const needs = size < 0 ? `at least ${HEADER_SIZE_UP_TO_MAGIC}` : String(size);
+    throw corrupt(`batch at byte ${pos} is truncated: it needs ${needs} bytes, ${remaining} remain`);
+  }
+  return batches;
+}
+
+/** Decodes the one batch at `pos`, which must be entirely inside `buf`. */
+export function decodeRecordBatch(buf: Uint8Array, pos = 0, verifyCrc = true): DecodedBatch {
+  const header = readBatchHeader(buf, pos);
+  const end = pos + LOG_OVERHEAD + header.batchLength;
+  if (end > buf.length) {
+    throw corrupt(`batch at byte ${pos} is truncated: it needs ${end - pos} bytes, ${buf.length - pos} remain`);
+  }
+  if (verifyCrc) {
+    const computed = crc32c(buf, 0, pos + ATTRIBUTES_OFFSET, end);
+    if (computed !== header.crc) {
+      throw corrupt(
+        `batch at byte ${pos} (baseOffset ${header.baseOffset}): CRC mismatch, stored 0x${hex(header.crc)}, ` +
+          `computed 0x${hex(computed)}`,
+      );
+    }
+  }
+  let data = buf;
+  let start = pos + RECORDS_OFFSET;
+  let stop = end;
+  if (header.compression !== 'none') {
+    data = decompress(header.compression, buf.subarray(start, stop));
+    start = 0;
+    stop = data.length;
+  }
+  const batch = header as DecodedBatch;
+  batch.records = decodeRecords(header, data, start, stop, pos, data !== buf);
+  return batch;
+}
+
+function hex(n: number): string {
+  return n.toString(16).padStart(8, '0');
+}
+
+function decodeRecords(
+  header: BatchHeader,
+  data: Uint8Array,
+  start: number,
+  stop: number,
+  batchPos: number,
+  decompressed: boolean,
+): DecodedRecord[] {
+  const count = header.recordCount;
+  const where = `batch at byte ${batchPos}`;
+  // Positions inside records count from the start of `data`: the input, or the decompressed records.
+  const of = decompressed ? ' of the decompressed records' : '';
+  if (count < 0 || count > (stop - start) / MIN_RECORD_SIZE) {
+    throw corrupt(`${where}: recordCount ${count} cannot fit in ${stop - start} bytes of records`);
+  }
+  const logAppendTime = (header.attributes & TIMESTAMP_TYPE_MASK) !== 0;
+  const { baseOffset, baseTimestamp, maxTimestamp } = header;
+  const records: DecodedRecord[] = [];
+  const c: VarintCursor = { buf: data, pos: start, end: stop };
+  for (let i = 0; i < count; i++) {
+    c.end = stop;
+    const at = c.pos;
+    const length = readLength(c, where, i, of);
+    const recordEnd = c.pos + length;
+    if (length < MIN_RECORD_SIZE - 1 || recordEnd > stop) {
+      throw corrupt(`${where}, record ${i} at byte ${at}${of}: length ${length} does not fit`);
+    }
+    c.end = recordEnd;
+    try {
+      const attributes = data[c.pos++]!;
+      const timestampDelta = readVarlong(c);
+      const offsetDelta = readVarint(c);
+      const key = readNullableBytes(c, data);
+      const value = readNullableBytes(c, data);
+      const headers = readHeaders(c, data);
+      if (c.pos !== recordEnd) throw corrupt(`${recordEnd - c.pos} bytes left over inside the record`);
+      records.push({
+        offset: baseOffset + offsetDelta,
+        timestamp: logAppendTime ? maxTimestamp : baseTimestamp + timestampDelta,
+        key,
+        value,
+        headers,
+        attributes,
+      });
+    } catch (err) {
+      throw located(err, `${where}, record ${i} at byte ${at}${of}`);
+    }
+  }
+  if (c.pos !== stop) {
+    throw corrupt(`${where}: ${stop - c.pos} bytes left after its ${count} records`);
+  }
+  return records;
+}
+
+function readLength(c: VarintCursor, where: string, i: number, of: string): number {
+  try {
+    return readVarint(c);
+  } catch (err) {
+    throw located(err, `${where}, record ${i} length${of}`);
+  }
+}
+
+/** Prefixes a CORRUPT_MESSAGE raised deep in a record with where the record is. */
+function located(err: unknown, where: string): unknown {
+  if (err instanceof RivuletError && err.code === 'CORRUPT_MESSAGE') {
+    return new RivuletError('CORRUPT_MESSAGE', `${where}: ${err.message}`, { cause: err });
+  }
+  return err;
+}
+
+function readNullableBytes(c: VarintCursor, data: Uint8Array): Uint8Array | null {
+  const at = c.pos;
+  const n = readVarint(c);
+  if (n === -1) return null;
+  if (n < -1) throw corrupt(`negative length ${n} at byte ${at}`);
+  const from = c.pos;
+  if (from + n > c.end) throw corrupt(`length ${n} at byte ${at} runs past the record`);
+  c.pos = from + n;
+  return data.subarray(from, from + n);
+}
+
+function readHeaders(c: VarintCursor, data: Uint8Array): RecordHeader[] {
+  const at = c.pos;
+  const count = readVarint(c);
+  if (count < 0 || count > (c.end - c.pos) / MIN_HEADER_SIZE) {
+    throw corrupt(`header count ${count} at byte ${at} cannot fit in the record`);
+  }
+  const headers: RecordHeader[] = [];
+  for (let h = 0; h < count; h++) {
+    const keyAt = c.pos;
+    const keyLength = readVarint(c);
+    if (keyLength < 0) throw corrupt(`header ${h} key length ${keyLength} at byte ${keyAt} (keys cannot be null)`);
+    const from = c.pos;
+    if (from + keyLength > c.end)
+      throw corrupt(`header ${h} key length ${keyLength} at byte ${keyAt} runs past the record`);
+    c.pos = from + keyLength;
+    const key = decodeUtf8(data, from, from + keyLength);
+    const value = readNullableBytes(c, data);
+    headers.push({ key, value });
+  }
+  return headers;
+}
+
+function decodeUtf8(data: Uint8Array, from: number, to: number): string {
+  if (to - from <= SHORT_STRING) {
+    let s = '';
+    let i = from;
+    for (; i < to; i++) {
+      const b = data[i]!;
+      if (b >= 0x80) break;
+      s += String.fromCharCode(b);
+    }
+    if (i === to) return s;
+  }
+  return utf8.decode(data.subarray(from, to));
+}
