@@ -61,7 +61,7 @@ export function partitionDir(dataDir: string, topic: string, partition: number):
   const root = resolve(dataDir);
   const dir = resolve(join(root, partitionDirName(topic, partition)));
   const rel = relative(root, dir);
-  if (rel === '' || rel.startsWith('..') || isAbsolute(rel) || rel.includes('/') || rel.includes('\\')) {
+  if (rel === '' || rel === '..' || isAbsolute(rel) || rel.includes('/') || rel.includes('\\')) {
     throw new RivuletError('INVALID_TOPIC_EXCEPTION', `topic ${topic} would resolve outside the data directory`);
   }
   return dir;
