@@ -1,0 +1,197 @@
+/**
+ * The producer's record accumulator: per topic-partition, a queue of batches waiting to be sent.
+ * Records are kept as given (strings stay strings) and encoded once per batch, when the batch is
+ * taken for sending, by `encodeRecordBatch`: one allocation per batch, no per-record buffers.
+ *
+ * A partition's batches move: `waiting` (the last may be open and still growing) → `inFlight`
+ * (sent, in send order) → done, or → `failedRound` (a retriable failure; held until everything in
+ * flight for the partition has settled) → `retry` (re-sent first, in sequence order). While a
+ * partition has a failed round open nothing new is sent for it, so retried batches keep their
+ * order and, with idempotence, their sequence numbers: the broker drops any it already has.
+ */
+import type { RivuletError } from '../errors.js';
+import type { CompressionType } from '../protocol/compression.js';
+import type { RecordInput } from '../protocol/record-batch.js';
+import { RECORD_BATCH_OVERHEAD } from '../protocol/record-batch-layout.js';
+
+/** Bytes of a record beyond its key, value and headers, at most (length, attributes, deltas, lengths). */
+const RECORD_OVERHEAD_ESTIMATE = 24;
+
+export type WireAcks = 0 | 1 | -1;
+
+let nextBatchId = 0;
+
+export class OutgoingBatch {
+  /** Creation order across the producer: the order batches of one partition must land in. */
+  readonly id = nextBatchId++;
+  readonly topic: string;
+  readonly partition: number;
+  readonly acks: WireAcks;
+  readonly compression: CompressionType;
+  readonly createdAt: number;
+  /** Released once encoded. */
+  records: RecordInput[] = [];
+  recordCount = 0;
+  estimatedBytes = RECORD_BATCH_OVERHEAD;
+  /** No more records go in. */
+  sealed = false;
+  /** The encoded batch, fixed from the first send on (retries re-send these very bytes). */
+  bytes: Uint8Array | undefined;
+  /** -1 when not idempotent. */
+  baseSequence = -1;
+  /** Send attempts that failed retriably. */
+  attempts = 0;
+  lastError: RivuletError | undefined;
+  /** The offset of the first record, once acknowledged (-1 with acks 0). */
+  baseOffset = -1;
+  settled = false;
+  readonly done: Promise<void>;
+  private resolveDone!: () => void;
+  private rejectDone!: (err: unknown) => void;
+
+  constructor(topic: string, partition: number, acks: WireAcks, compression: CompressionType, now: number) {
+    this.topic = topic;
+    this.partition = partition;
+    this.acks = acks;
+    this.compression = compression;
+    this.createdAt = now;
+    this.done = new Promise<void>((resolve, reject) => {
+      this.resolveDone = resolve;
+      this.rejectDone = reject;
+    });
+  }
+
+  succeed(baseOffset: number): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.baseOffset = baseOffset;
+    this.resolveDone();
+  }
+
+  fail(err: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.records = [];
+    this.rejectDone(err);
+  }
+}
+
+export class PartitionQueue {
+  readonly topic: string;
+  readonly partition: number;
+  readonly waiting: OutgoingBatch[] = [];
+  readonly inFlight: OutgoingBatch[] = [];
+  failedRound: OutgoingBatch[] = [];
+  retry: OutgoingBatch[] = [];
+  /** A failure happened among the batches in flight: hold everything until they have all settled. */
+  rewinding = false;
+  /** Not before this time are `retry` batches re-sent. */
+  retryAt = 0;
+  /** The sequence number of the next record (idempotence). */
+  nextSequence = 0;
+
+  constructor(topic: string, partition: number) {
+    this.topic = topic;
+    this.partition = partition;
+  }
+
+  get isIdle(): boolean {
+    return this.waiting.length === 0 && this.inFlight.length === 0 && this.failedRound.length === 0 && this.retry.length === 0;
+  }
+}
+
+export interface AccumulatorOptions {
+  batchBytes: number;
+  /** A batch of this partition was completed (sealed or taken for sending). */
+  onBatchComplete(topic: string, partition: number): void;
+}
+
+export class Accumulator {
+  private readonly opts: AccumulatorOptions;
+  private readonly queues = new Map<string, PartitionQueue[]>();
+  /** Queues that hold anything: the only ones the sender looks at. */
+  readonly active = new Set<PartitionQueue>();
+  /** Every batch not settled yet. */
+  readonly unsettled = new Set<OutgoingBatch>();
+
+  constructor(opts: AccumulatorOptions) {
+    this.opts = opts;
+  }
+
+  queue(topic: string, partition: number): PartitionQueue {
+    let byPartition = this.queues.get(topic);
+    if (byPartition === undefined) {
+      byPartition = [];
+      this.queues.set(topic, byPartition);
+    }
+    let q = byPartition[partition];
+    if (q === undefined) {
+      q = new PartitionQueue(topic, partition);
+      byPartition[partition] = q;
+    }
+    return q;
+  }
+
+  /** Every queue ever used (for resetting sequences). */
+  *allQueues(): Iterable<PartitionQueue> {
+    for (const byPartition of this.queues.values()) for (const q of byPartition) if (q !== undefined) yield q;
+  }
+
+  /**
+   * Adds a record to the open batch of its partition (opening one when there is none, or when the
+   * open one has other acks or compression, or has no room). Returns the batch and the record's
+   * index in it.
+   */
+  append(
+    topic: string,
+    partition: number,
+    record: RecordInput,
+    size: number,
+    acks: WireAcks,
+    compression: CompressionType,
+    now: number,
+  ): OutgoingBatch {
+    const q = this.queue(topic, partition);
+    const recordBytes = size + RECORD_OVERHEAD_ESTIMATE;
+    let batch = q.waiting[q.waiting.length - 1];
+    if (
+      batch === undefined ||
+      batch.sealed ||
+      batch.acks !== acks ||
+      batch.compression !== compression ||
+      batch.estimatedBytes + recordBytes > this.opts.batchBytes
+    ) {
+      if (batch !== undefined && !batch.sealed) this.seal(batch);
+      batch = new OutgoingBatch(topic, partition, acks, compression, now);
+      q.waiting.push(batch);
+      this.unsettled.add(batch);
+      this.active.add(q);
+    }
+    batch.records.push(record);
+    batch.recordCount++;
+    batch.estimatedBytes += recordBytes;
+    if (batch.estimatedBytes >= this.opts.batchBytes) this.seal(batch);
+    return batch;
+  }
+
+  /** Closes `batch` to new records. */
+  seal(batch: OutgoingBatch): void {
+    if (batch.sealed) return;
+    batch.sealed = true;
+    this.opts.onBatchComplete(batch.topic, batch.partition);
+  }
+
+  /** Closes every open batch (flush: send what there is now). */
+  sealAll(): void {
+    for (const q of this.active) {
+      const last = q.waiting[q.waiting.length - 1];
+      if (last !== undefined) this.seal(last);
+    }
+  }
+
+  /** Forgets a settled batch and, when its queue is empty, the queue's active mark. */
+  settled(q: PartitionQueue, batch: OutgoingBatch): void {
+    this.unsettled.delete(batch);
+    if (q.isIdle) this.active.delete(q);
+  }
+}

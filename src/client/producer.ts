@@ -1,0 +1,203 @@
+/**
+ * The producer: `send` and `sendBatch` put records into per-partition batches (accumulator.ts),
+ * the sender ships them (sender.ts), and each call resolves with one `{ topic, partition, offset }`
+ * per message, in the order given. Idempotent by default (acks 1 and all): a retried batch keeps
+ * its sequence number, so the broker never appends it twice.
+ */
+import { RivuletError } from '../errors.js';
+import { type CompressionType, COMPRESSION_IDS, hasCodec } from '../protocol/compression.js';
+import { Accumulator, type OutgoingBatch, type WireAcks } from './accumulator.js';
+import { type NormalizedMessage, normalizeMessage } from './bytes.js';
+import type { Cluster, TopicInfo } from './cluster.js';
+import { checkPartition, customPartition, StickyPartitioner } from './partitioner.js';
+import { ProducerIdentity } from './producer-identity.js';
+import { type RetryPolicy, retryPolicy, withRetry } from './retry.js';
+import { Sender } from './sender.js';
+import type {
+  Acks,
+  Message,
+  Partitioner,
+  ProducerBatch,
+  ProducerOptions,
+  ProducerRecord,
+  RecordMetadata,
+  TopicMessages,
+} from './types.js';
+
+const DEFAULT_BATCH_BYTES = 1024 * 1024;
+const DEFAULT_MAX_REQUEST_BYTES = 4 * 1024 * 1024;
+const DEFAULT_MAX_IN_FLIGHT = 5;
+const DEFAULT_ACK_TIMEOUT_MS = 30_000;
+
+export function wireAcks(acks: Acks | undefined, path: string): WireAcks {
+  if (acks === undefined || acks === 'all' || acks === -1) return -1;
+  if (acks === 0 || acks === 1) return acks;
+  throw new RivuletError('INVALID_ARGUMENT', `${path}: acks must be 0, 1, -1 or 'all', got ${String(acks)}`, { path });
+}
+
+function checkCompression(c: CompressionType, path: string): CompressionType {
+  if (!(c in COMPRESSION_IDS)) {
+    throw new RivuletError('INVALID_ARGUMENT', `${path}: unknown compression '${String(c)}' (none, gzip, snappy, lz4, zstd)`, { path });
+  }
+  if (!hasCodec(c)) {
+    throw new RivuletError('UNSUPPORTED_COMPRESSION_TYPE', `${path}: no codec installed for '${c}' (register one with registerCodec)`, { path });
+  }
+  return c;
+}
+
+function positiveInt(v: number | undefined, fallback: number, name: string, min = 1): number {
+  if (v === undefined) return fallback;
+  if (!Number.isSafeInteger(v) || v < min) {
+    throw new RivuletError('INVALID_ARGUMENT', `${name} must be an integer ≥ ${min}, got ${String(v)}`);
+  }
+  return v;
+}
+
+export class Producer {
+  private readonly cluster: Cluster;
+  private readonly acc: Accumulator;
+  private readonly sender: Sender;
+  private readonly partitioner = new StickyPartitioner();
+  private readonly custom: Partitioner | undefined;
+  private readonly retry: RetryPolicy;
+  private readonly defaultAcks: WireAcks;
+  private readonly defaultCompression: CompressionType;
+  private readonly allowAutoTopicCreation: boolean;
+  private readonly onClose: (p: Producer) => void;
+  private closing: Promise<void> | undefined;
+
+  /** Use `client.producer()`. */
+  constructor(cluster: Cluster, opts: ProducerOptions = {}, onClose: (p: Producer) => void = () => {}) {
+    this.cluster = cluster;
+    this.onClose = onClose;
+    this.retry = retryPolicy(cluster.opts.retry, opts.retry);
+    this.defaultAcks = wireAcks(opts.acks, 'acks');
+    this.defaultCompression = checkCompression(opts.compression ?? 'none', 'compression');
+    this.allowAutoTopicCreation = opts.allowAutoTopicCreation ?? true;
+    this.custom = opts.partitioner;
+    const maxRequestBytes = positiveInt(opts.maxRequestBytes, DEFAULT_MAX_REQUEST_BYTES, 'maxRequestBytes', 1024);
+    this.acc = new Accumulator({
+      batchBytes: Math.min(positiveInt(opts.batchBytes, DEFAULT_BATCH_BYTES, 'batchBytes'), maxRequestBytes),
+      onBatchComplete: (topic, partition) => this.partitioner.onBatchComplete(topic, partition),
+    });
+    this.sender = new Sender(cluster, this.acc, new ProducerIdentity(cluster), {
+      idempotent: opts.idempotent ?? true,
+      lingerMs: positiveInt(opts.lingerMs, 0, 'lingerMs', 0),
+      maxInFlight: positiveInt(opts.maxInFlight, DEFAULT_MAX_IN_FLIGHT, 'maxInFlight'),
+      maxRequestBytes,
+      ackTimeoutMs: positiveInt(opts.ackTimeoutMs, DEFAULT_ACK_TIMEOUT_MS, 'ackTimeoutMs'),
+      retry: this.retry,
+      allowAutoTopicCreation: this.allowAutoTopicCreation,
+    });
+  }
+
+  /** KafkaJS compatibility: connections open on first use, so this only checks the producer is usable. */
+  async connect(): Promise<void> {
+    this.checkOpen();
+  }
+
+  /** Alias of {@link close}, as KafkaJS names it. */
+  disconnect(): Promise<void> {
+    return this.close();
+  }
+
+  /** Sends `record.messages` to `record.topic`; one result per message, in order. */
+  async send(record: ProducerRecord): Promise<RecordMetadata[]> {
+    return this.sendBatch({
+      topicMessages: [{ topic: record?.topic, messages: record?.messages }],
+      acks: record?.acks,
+      compression: record?.compression,
+    });
+  }
+
+  /** Sends messages of several topics; one result per message, in order (topic by topic). */
+  async sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
+    this.checkOpen();
+    const acks = batch?.acks === undefined ? this.defaultAcks : wireAcks(batch.acks, 'acks');
+    const compression = batch?.compression === undefined ? this.defaultCompression : checkCompression(batch.compression, 'compression');
+    const list = batch?.topicMessages;
+    if (!Array.isArray(list)) throw new RivuletError('INVALID_ARGUMENT', 'topicMessages must be an array of { topic, messages }');
+    list.forEach((tm, i) => checkTopicMessages(tm, `topicMessages/${i}`));
+    // Metadata first (usually cached), then every record is appended in one synchronous run.
+    const metas: TopicInfo[] = [];
+    for (const tm of list) metas.push(this.cluster.cachedTopic(tm.topic) ?? (await this.topicInfo(tm.topic)));
+    this.checkOpen();
+    // Every message is checked before any is queued, so a bad one fails the call and sends nothing.
+    const now = Date.now();
+    // Keyless records without a partition get theirs (-1 here) while being queued: the sticky
+    // partition moves as batches fill.
+    const staged: { topic: string; count: number; partition: number; n: NormalizedMessage }[] = [];
+    for (let t = 0; t < list.length; t++) {
+      const { topic, messages } = list[t]!;
+      const count = metas[t]!.partitions.length;
+      for (let i = 0; i < messages.length; i++) {
+        const path = list.length === 1 ? `messages/${i}` : `topicMessages/${t}/messages/${i}`;
+        const m = messages[i]!;
+        const n = normalizeMessage(m, now, path);
+        staged.push({ topic, count, partition: this.choosePartition(topic, count, n.key, m, path), n });
+      }
+    }
+    const batches: OutgoingBatch[] = new Array(staged.length);
+    const indexes: number[] = new Array(staged.length);
+    const waits = new Set<OutgoingBatch>();
+    for (let i = 0; i < staged.length; i++) {
+      const { topic, count, n } = staged[i]!;
+      let partition = staged[i]!.partition;
+      if (partition < 0) partition = this.partitioner.partition(topic, count, null);
+      const b = this.acc.append(topic, partition, n.record, n.size, acks, compression, now);
+      batches[i] = b;
+      indexes[i] = b.recordCount - 1;
+      waits.add(b);
+    }
+    this.sender.wake();
+    await Promise.all([...waits].map((b) => b.done));
+    const out: RecordMetadata[] = new Array(batches.length);
+    for (let i = 0; i < batches.length; i++) {
+      const b = batches[i]!;
+      out[i] = { topic: b.topic, partition: b.partition, offset: b.baseOffset < 0 ? -1 : b.baseOffset + indexes[i]! };
+    }
+    return out;
+  }
+
+  /** Sends everything accumulated now (ignoring lingerMs) and waits until all of it is settled. */
+  async flush(): Promise<void> {
+    this.acc.sealAll();
+    this.sender.wake();
+    const all = [...this.acc.unsettled].map((b) => b.done);
+    await Promise.allSettled(all);
+  }
+
+  /** Flushes, then refuses further sends. */
+  close(): Promise<void> {
+    this.closing ??= this.flush().finally(() => this.onClose(this));
+    return this.closing;
+  }
+
+  /** The partition of a message, or -1 for the sticky partition (chosen when it is queued). */
+  private choosePartition(topic: string, count: number, key: Uint8Array | null, m: Message, path: string): number {
+    if (m.partition !== undefined && m.partition !== null) return checkPartition(topic, m.partition, count, `${path}/partition`);
+    if (this.custom !== undefined) return customPartition(this.custom, topic, count, key, m, `${path}/partition`);
+    return key === null ? -1 : this.partitioner.partition(topic, count, key);
+  }
+
+  private topicInfo(topic: string): Promise<TopicInfo> {
+    return withRetry(this.retry, () => this.cluster.topic(topic, this.allowAutoTopicCreation), {
+      shouldStop: () => this.cluster.isClosed,
+    });
+  }
+
+  private checkOpen(): void {
+    if (this.closing !== undefined) throw new RivuletError('CLIENT_CLOSED', 'the producer was closed');
+    if (this.cluster.isClosed) throw new RivuletError('CLIENT_CLOSED', 'the client was closed');
+  }
+}
+
+function checkTopicMessages(tm: TopicMessages, path: string): void {
+  if (tm === null || typeof tm !== 'object') throw new RivuletError('INVALID_ARGUMENT', `${path} must be { topic, messages }`, { path });
+  if (typeof tm.topic !== 'string' || tm.topic.length === 0) {
+    throw new RivuletError('INVALID_ARGUMENT', `${path}/topic must be a non-empty string`, { path: `${path}/topic` });
+  }
+  if (!Array.isArray(tm.messages)) {
+    throw new RivuletError('INVALID_ARGUMENT', `${path}/messages must be an array`, { path: `${path}/messages` });
+  }
+}

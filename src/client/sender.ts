@@ -1,0 +1,396 @@
+/**
+ * The producer's sender: takes ready batches from the accumulator, builds one Produce request per
+ * leader connection with at most one batch per partition (every partition's batch in one frame),
+ * keeps up to `maxInFlight` requests in flight per connection, and settles the batches from the
+ * answers.
+ *
+ * Ordering and retries (see accumulator.ts for a partition's states): a batch is encoded once, its
+ * sequence number fixed then; a retriable failure puts the partition on hold until everything it
+ * has in flight has settled, then the failed batches go again first, in their original order,
+ * after a backoff. With idempotence the broker drops the ones it already appended, so a lost answer
+ * never duplicates a record. A batch given up on leaves a gap in its partition's sequence: the
+ * epoch is bumped (once nothing idempotent is in flight) and the batches still queued are
+ * re-stamped from sequence 0.
+ */
+import { RivuletError } from '../errors.js';
+import { Produce, type ProduceRequest, type ProduceResponse } from '../protocol/apis/produce.js';
+import { encodeRecordBatch } from '../protocol/record-batch.js';
+import type { Accumulator, OutgoingBatch, PartitionQueue, WireAcks } from './accumulator.js';
+import type { Cluster } from './cluster.js';
+import type { Connection } from './connection.js';
+import { nextSequence, type ProducerIdentity, restamp } from './producer-identity.js';
+import { backoffMs, type RetryPolicy } from './retry.js';
+
+export interface SenderOptions {
+  idempotent: boolean;
+  lingerMs: number;
+  maxInFlight: number;
+  maxRequestBytes: number;
+  ackTimeoutMs: number;
+  retry: RetryPolicy;
+  allowAutoTopicCreation: boolean;
+}
+
+interface Item {
+  q: PartitionQueue;
+  b: OutgoingBatch;
+}
+
+export class Sender {
+  private readonly inFlight = new Map<Connection, number>();
+  private idempotentInFlight = 0;
+  private scheduled = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timerAt = Infinity;
+  /** Topics whose metadata is being fetched (or waiting to be fetched again), with failed attempts so far. */
+  private readonly metadataAttempts = new Map<string, number>();
+  private readonly metadataBusy = new Set<string>();
+
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly acc: Accumulator,
+    private readonly identity: ProducerIdentity,
+    private readonly opts: SenderOptions,
+  ) {}
+
+  /** Runs a drain on the next microtask (records appended in the same tick go together). */
+  wake(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(() => {
+      this.scheduled = false;
+      this.drain();
+    });
+  }
+
+  private wakeAt(at: number): void {
+    if (at >= this.timerAt) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = Infinity;
+      this.drain();
+    }, Math.max(0, at - Date.now()));
+  }
+
+  /** Stops timers; batches still queued fail with `err`. */
+  shutdown(err: RivuletError): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    this.failQueued(() => true, err);
+  }
+
+  /** The batch `q` would send next, or when to look again. */
+  private candidate(q: PartitionQueue, now: number): OutgoingBatch | number | undefined {
+    if (q.rewinding) return undefined; // woken when its last in-flight batch settles
+    if (q.retry.length > 0) return now >= q.retryAt ? q.retry[0] : q.retryAt;
+    const b = q.waiting[0];
+    if (b === undefined) return undefined;
+    if (b.sealed || now - b.createdAt >= this.opts.lingerMs) return b;
+    return b.createdAt + this.opts.lingerMs;
+  }
+
+  private drain(): void {
+    if (this.cluster.isClosed) {
+      this.shutdown(new RivuletError('CLIENT_CLOSED', 'the client was closed before these records were sent'));
+      return;
+    }
+    const now = Date.now();
+    let nextWake = Infinity;
+    const groups = new Map<Connection, PartitionQueue[]>();
+    const needMetadata = new Set<string>();
+    let needIdentity = false;
+    for (const q of this.acc.active) {
+      const c = this.candidate(q, now);
+      if (c === undefined) continue;
+      if (typeof c === 'number') {
+        nextWake = Math.min(nextWake, c);
+        continue;
+      }
+      if (this.opts.idempotent && c.acks !== 0 && !this.identity.ready) {
+        needIdentity = true;
+        continue;
+      }
+      const conn = this.leaderConnection(q);
+      if (conn === undefined) {
+        needMetadata.add(q.topic);
+        continue;
+      }
+      let group = groups.get(conn);
+      if (group === undefined) groups.set(conn, (group = []));
+      group.push(q);
+    }
+    for (const [conn, queues] of groups) this.fill(conn, queues, now);
+    for (const topic of needMetadata) this.refreshMetadata(topic);
+    if (needIdentity) this.ensureIdentity();
+    if (nextWake < Infinity) this.wakeAt(nextWake);
+  }
+
+  private leaderConnection(q: PartitionQueue): Connection | undefined {
+    const meta = this.cluster.cachedTopic(q.topic);
+    const p = meta?.partitions.find((x) => x.partition === q.partition);
+    if (p === undefined || p.leader < 0) return undefined;
+    try {
+      return this.cluster.nodeConnection(p.leader);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Sends requests on `conn` while it has room and the queues have ready batches. */
+  private fill(conn: Connection, queues: PartitionQueue[], now: number): void {
+    while (queues.length > 0 && (this.inFlight.get(conn) ?? 0) < this.opts.maxInFlight) {
+      const items: Item[] = [];
+      const rest: PartitionQueue[] = [];
+      let acks: WireAcks | undefined;
+      let bytes = 0;
+      for (const q of queues) {
+        const b = this.candidate(q, now);
+        if (b === undefined || typeof b === 'number') continue;
+        if (acks !== undefined && b.acks !== acks) {
+          rest.push(q);
+          continue;
+        }
+        if (!this.encode(q, b)) {
+          rest.push(q);
+          continue;
+        }
+        const size = b.bytes!.length;
+        if (items.length > 0 && bytes + size > this.opts.maxRequestBytes) {
+          rest.push(q);
+          continue;
+        }
+        acks = b.acks;
+        bytes += size;
+        take(q, b);
+        items.push({ q, b });
+        if (typeof this.candidate(q, now) === 'object') rest.push(q);
+      }
+      if (items.length === 0) break;
+      void this.sendRequest(conn, acks!, items);
+      queues = rest;
+    }
+  }
+
+  /** Encodes `b` (once; its sequence is fixed here). False when it cannot be sent: it failed. */
+  private encode(q: PartitionQueue, b: OutgoingBatch): boolean {
+    if (b.bytes !== undefined) return true;
+    this.acc.seal(b);
+    const idempotent = this.opts.idempotent && b.acks !== 0;
+    const seq = idempotent ? q.nextSequence : -1;
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeRecordBatch(b.records, {
+        producerId: idempotent ? this.identity.producerId : -1,
+        producerEpoch: idempotent ? this.identity.producerEpoch : -1,
+        baseSequence: seq,
+        compression: b.compression,
+      });
+    } catch (err) {
+      this.giveUp(q, b, err);
+      return false;
+    }
+    if (bytes.length > this.opts.maxRequestBytes) {
+      const what = `a batch of ${bytes.length} bytes for ${q.topic}/${q.partition} exceeds maxRequestBytes (${this.opts.maxRequestBytes})`;
+      this.giveUp(q, b, new RivuletError('MESSAGE_TOO_LARGE', what, { path: `${q.topic}/${q.partition}` }));
+      return false;
+    }
+    b.bytes = bytes;
+    b.records = [];
+    b.baseSequence = seq;
+    if (idempotent) q.nextSequence = nextSequence(seq, b.recordCount);
+    return true;
+  }
+
+  /** Fails a batch that was never sent. */
+  private giveUp(q: PartitionQueue, b: OutgoingBatch, err: unknown): void {
+    remove(q.waiting, b);
+    remove(q.retry, b);
+    b.fail(err);
+    this.acc.settled(q, b);
+  }
+
+  private async sendRequest(conn: Connection, acks: WireAcks, items: Item[]): Promise<void> {
+    // The payload holds the batches in the order the body lists them: grouped by topic.
+    const byTopic = new Map<string, Item[]>();
+    for (const item of items) {
+      const list = byTopic.get(item.q.topic);
+      if (list === undefined) byTopic.set(item.q.topic, [item]);
+      else list.push(item);
+    }
+    const topics: ProduceRequest['topics'] = [];
+    const payload: Uint8Array[] = [];
+    for (const [name, list] of byTopic) {
+      topics.push({ name, partitions: list.map(({ q, b }) => ({ index: q.partition, bytes: b.bytes!.length })) });
+      for (const { b } of list) payload.push(b.bytes!);
+    }
+    const idempotentCount = items.filter(({ b }) => b.baseSequence >= 0).length;
+    this.inFlight.set(conn, (this.inFlight.get(conn) ?? 0) + 1);
+    this.idempotentInFlight += idempotentCount;
+    try {
+      const res = await conn.request(
+        Produce,
+        { acks, timeoutMs: this.opts.ackTimeoutMs, topics },
+        { payload, expectResponse: acks !== 0 },
+      );
+      if (acks === 0) for (const { q, b } of items) this.succeed(q, b, -1);
+      else this.settleFromResponse(res.body, items);
+    } catch (err) {
+      const error =
+        err instanceof RivuletError ? err : new RivuletError('CONNECTION_ERROR', String(err), { cause: err });
+      for (const { q, b } of items) this.fail(q, b, error);
+    } finally {
+      this.inFlight.set(conn, (this.inFlight.get(conn) ?? 1) - 1);
+      this.idempotentInFlight -= idempotentCount;
+      for (const { q } of items) this.settleQueue(q);
+      this.drain();
+    }
+  }
+
+  private settleFromResponse(body: ProduceResponse, items: Item[]): void {
+    const answers = new Map<string, { pr: ProduceResponse['topics'][number]['partitions'][number]; path: string }>();
+    body.topics.forEach((t, ti) =>
+      t.partitions.forEach((pr, pi) => answers.set(`${t.name}\u0000${pr.index}`, { pr, path: `topics/${ti}/partitions/${pi}` })),
+    );
+    for (const { q, b } of items) {
+      const answer = answers.get(`${q.topic}\u0000${q.partition}`);
+      if (answer === undefined) {
+        this.fail(q, b, new RivuletError('PROTOCOL_ERROR', `Produce response has no answer for ${q.topic}/${q.partition}`));
+      } else if (answer.pr.errorCode === 0) {
+        this.succeed(q, b, answer.pr.baseOffset);
+      } else {
+        const { pr, path } = answer;
+        const err = RivuletError.fromWire(pr.errorCode, pr.errorMessage ?? undefined, path, pr.details ?? undefined);
+        this.fail(q, b, err);
+      }
+    }
+  }
+
+  private succeed(q: PartitionQueue, b: OutgoingBatch, baseOffset: number): void {
+    remove(q.inFlight, b);
+    b.succeed(baseOffset);
+    this.acc.settled(q, b);
+  }
+
+  private fail(q: PartitionQueue, b: OutgoingBatch, err: RivuletError): void {
+    remove(q.inFlight, b);
+    this.cluster.onPartitionError(q.topic, err);
+    const idempotent = b.baseSequence >= 0;
+    let retriable = err.retriable;
+    if (idempotent && err.code === 'OUT_OF_ORDER_SEQUENCE_NUMBER') {
+      // Expected when an earlier batch of the partition failed or is still unanswered: this one
+      // goes again after it.
+      retriable = q.rewinding || q.inFlight.some((x) => x.id < b.id);
+    }
+    if (idempotent && err.code === 'UNKNOWN_PRODUCER_ID') {
+      // The broker lost this producer's state (e.g. it was reset): continue under a new epoch.
+      this.identity.needsBump = true;
+      retriable = true;
+    }
+    q.rewinding = true;
+    if (retriable && b.attempts < this.opts.retry.retries && !this.cluster.isClosed) {
+      b.attempts++;
+      b.lastError = err;
+      q.failedRound.push(b);
+      return;
+    }
+    if (idempotent) this.identity.needsBump = true;
+    b.fail(err);
+    this.acc.settled(q, b);
+  }
+
+  /** Once a partition with a failure has nothing in flight, its failed batches go back first, in order. */
+  private settleQueue(q: PartitionQueue): void {
+    if (!q.rewinding || q.inFlight.length > 0) return;
+    q.rewinding = false;
+    if (q.failedRound.length > 0) {
+      let attempts = 0;
+      for (const b of q.failedRound) attempts = Math.max(attempts, b.attempts);
+      q.retry = q.failedRound.concat(q.retry).sort((x, y) => x.id - y.id);
+      q.failedRound = [];
+      q.retryAt = Date.now() + backoffMs(this.opts.retry, attempts - 1);
+    }
+    if (q.isIdle) this.acc.active.delete(q);
+  }
+
+  private ensureIdentity(): void {
+    if (this.identity.needsBump && this.idempotentInFlight > 0) return; // bump once they settle
+    const bumping = this.identity.producerId >= 0;
+    this.identity.ensure().then(
+      () => {
+        if (bumping) this.resequence();
+        this.drain();
+      },
+      (err: unknown) => this.failQueued((b) => b.acks !== 0, err),
+    );
+  }
+
+  /** After an epoch bump: every queued idempotent batch gets new sequences from 0, in order. */
+  private resequence(): void {
+    const { producerId, producerEpoch } = this.identity;
+    for (const q of this.acc.allQueues()) {
+      let seq = 0;
+      for (const b of [...q.retry, ...q.waiting]) {
+        if (b.bytes === undefined || b.baseSequence < 0) continue;
+        restamp(b.bytes, producerId, producerEpoch, seq);
+        b.baseSequence = seq;
+        seq = nextSequence(seq, b.recordCount);
+      }
+      q.nextSequence = seq;
+    }
+  }
+
+  private refreshMetadata(topic: string): void {
+    if (this.metadataBusy.has(topic)) return;
+    this.metadataBusy.add(topic);
+    this.cluster.topic(topic, this.opts.allowAutoTopicCreation).then(
+      () => {
+        this.metadataBusy.delete(topic);
+        this.metadataAttempts.delete(topic);
+        this.drain();
+      },
+      (err: unknown) => {
+        const attempts = (this.metadataAttempts.get(topic) ?? 0) + 1;
+        if (err instanceof RivuletError && err.retriable && attempts <= this.opts.retry.retries) {
+          this.metadataAttempts.set(topic, attempts);
+          setTimeout(() => {
+            this.metadataBusy.delete(topic);
+            this.drain();
+          }, backoffMs(this.opts.retry, attempts - 1));
+          return;
+        }
+        this.metadataBusy.delete(topic);
+        this.metadataAttempts.delete(topic);
+        this.failQueued((b) => b.topic === topic, err);
+      },
+    );
+  }
+
+  /** Fails every batch not in flight that matches. */
+  private failQueued(match: (b: OutgoingBatch) => boolean, err: unknown): void {
+    for (const q of [...this.acc.active]) {
+      for (const list of [q.waiting, q.retry]) {
+        for (const b of [...list]) {
+          if (!match(b)) continue;
+          remove(list, b);
+          b.fail(err);
+          this.acc.settled(q, b);
+        }
+      }
+    }
+  }
+}
+
+/** Moves `b` from its queue's retry or waiting list to in flight. */
+function take(q: PartitionQueue, b: OutgoingBatch): void {
+  if (q.retry[0] === b) q.retry.shift();
+  else q.waiting.shift();
+  q.inFlight.push(b);
+}
+
+function remove<T>(list: T[], item: T): void {
+  const i = list.indexOf(item);
+  if (i >= 0) list.splice(i, 1);
+}

@@ -1,0 +1,189 @@
+/**
+ * The transport boundary: the one place that knows which WebSocket implementation runs. In Node
+ * it is the `ws` package (loaded with a dynamic import, so browsers never see it; ws picks up
+ * bufferutil by itself), elsewhere the platform's global `WebSocket`. Everything above this file
+ * sees a {@link Socket}: binary messages in and out as Uint8Array, a close callback, nothing else.
+ */
+import { RivuletError } from '../errors.js';
+
+/** An open WebSocket, reduced to what a connection needs. */
+export interface Socket {
+  send(data: Uint8Array): void;
+  /** Closes with a handshake. */
+  close(code?: number, reason?: string): void;
+  /** Drops the connection at once, as a network failure would (falls back to close() in browsers). */
+  terminate(): void;
+  /** Bytes queued by send() but not yet written to the network. */
+  readonly bufferedAmount: number;
+}
+
+export interface SocketHandlers {
+  message(data: Uint8Array): void;
+  /** Called once, when the socket is gone for whatever reason. */
+  close(code: number, reason: string): void;
+}
+
+/** Opens a socket to `url`; rejects with CONNECTION_ERROR (retriable) and an actionable message. */
+export type SocketFactory = (url: string, timeoutMs: number, handlers: SocketHandlers) => Promise<Socket>;
+
+/** Largest message accepted from a broker (a fetch response chunk is at most one segment view). */
+const MAX_INBOUND_MESSAGE_BYTES = 256 * 1024 * 1024;
+
+interface NodeWs {
+  binaryType: string;
+  readonly bufferedAmount: number;
+  send(data: Uint8Array, cb?: (err?: Error) => void): void;
+  close(code?: number, reason?: string): void;
+  terminate(): void;
+  on(event: 'open', cb: () => void): void;
+  on(event: 'message', cb: (data: Uint8Array | ArrayBuffer | Uint8Array[], isBinary: boolean) => void): void;
+  on(event: 'close', cb: (code: number, reason: Uint8Array) => void): void;
+  on(event: 'error', cb: (err: Error & { code?: string }) => void): void;
+  on(event: 'unexpected-response', cb: (req: unknown, res: { statusCode?: number; statusMessage?: string }) => void): void;
+}
+type NodeWsConstructor = new (
+  url: string,
+  opts: { handshakeTimeout: number; perMessageDeflate: boolean; maxPayload: number },
+) => NodeWs;
+
+let nodeWsCtor: Promise<NodeWsConstructor> | undefined;
+
+function isNode(): boolean {
+  const proc = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  return typeof proc?.versions?.node === 'string';
+}
+
+function connectError(url: string, reason: string, cause?: unknown): RivuletError {
+  return new RivuletError('CONNECTION_ERROR', `could not connect to ${url}: ${reason} — is the broker running?`, {
+    cause,
+    details: { url },
+  });
+}
+
+/** The default factory: `ws` in Node, the global WebSocket elsewhere. */
+export const openSocket: SocketFactory = (url, timeoutMs, handlers) => {
+  if (isNode()) return openNodeSocket(url, timeoutMs, handlers);
+  const Global = (globalThis as { WebSocket?: typeof WebSocket }).WebSocket;
+  if (Global === undefined) {
+    return Promise.reject(new RivuletError('CONNECTION_ERROR', 'no WebSocket implementation on this platform'));
+  }
+  return openBrowserSocket(Global, url, timeoutMs, handlers);
+};
+
+async function openNodeSocket(url: string, timeoutMs: number, handlers: SocketHandlers): Promise<Socket> {
+  nodeWsCtor ??= import('ws').then((m) => (m.default ?? m.WebSocket) as unknown as NodeWsConstructor);
+  const Ctor = await nodeWsCtor;
+  return new Promise<Socket>((resolve, reject) => {
+    let ws: NodeWs;
+    try {
+      ws = new Ctor(url, { handshakeTimeout: timeoutMs, perMessageDeflate: false, maxPayload: MAX_INBOUND_MESSAGE_BYTES });
+    } catch (err) {
+      reject(connectError(url, (err as Error).message, err));
+      return;
+    }
+    ws.binaryType = 'nodebuffer';
+    let open = false;
+    let closed = false;
+    let failure: RivuletError | undefined;
+    ws.on('unexpected-response', (_req, res) => {
+      const code = res.statusCode === 503 ? 'CONNECTION_LIMIT' : 'CONNECTION_ERROR';
+      failure = new RivuletError(code, `could not connect to ${url}: the server answered HTTP ${res.statusCode} ${res.statusMessage ?? ''}`.trimEnd(), {
+        details: { url, statusCode: res.statusCode },
+      });
+      ws.terminate();
+    });
+    ws.on('open', () => {
+      open = true;
+      resolve({
+        send: (data) => ws.send(data),
+        close: (code, reason) => ws.close(code, reason),
+        terminate: () => ws.terminate(),
+        get bufferedAmount() {
+          return ws.bufferedAmount;
+        },
+      });
+    });
+    ws.on('message', (data) => {
+      if (data instanceof Uint8Array) handlers.message(data);
+      else if (data instanceof ArrayBuffer) handlers.message(new Uint8Array(data));
+      else handlers.message(concat(data));
+    });
+    ws.on('error', (err) => {
+      if (open) return; // 'close' follows and reports it
+      const reason = err.code ?? err.message;
+      failure ??= /timed? ?out/i.test(err.message)
+        ? connectError(url, `no handshake within ${timeoutMs} ms`, err)
+        : connectError(url, reason, err);
+    });
+    ws.on('close', (code, reason) => {
+      if (closed) return;
+      closed = true;
+      if (!open) {
+        reject(failure ?? connectError(url, `closed during the handshake (code ${code})`));
+        return;
+      }
+      handlers.close(code, new TextDecoder().decode(reason));
+    });
+  });
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+function openBrowserSocket(
+  Ctor: typeof WebSocket,
+  url: string,
+  timeoutMs: number,
+  handlers: SocketHandlers,
+): Promise<Socket> {
+  return new Promise<Socket>((resolve, reject) => {
+    let ws: WebSocket;
+    try {
+      ws = new Ctor(url);
+    } catch (err) {
+      reject(connectError(url, (err as Error).message, err));
+      return;
+    }
+    ws.binaryType = 'arraybuffer';
+    let open = false;
+    let closed = false;
+    const timer = setTimeout(() => {
+      if (open) return;
+      closed = true;
+      ws.close();
+      reject(connectError(url, `no handshake within ${timeoutMs} ms`));
+    }, timeoutMs);
+    ws.onopen = () => {
+      open = true;
+      clearTimeout(timer);
+      resolve({
+        send: (data) => ws.send(data),
+        close: (code, reason) => ws.close(code, reason),
+        terminate: () => ws.close(),
+        get bufferedAmount() {
+          return ws.bufferedAmount;
+        },
+      });
+    };
+    ws.onmessage = (ev: MessageEvent) => {
+      const data = ev.data as unknown;
+      if (data instanceof ArrayBuffer) handlers.message(new Uint8Array(data));
+    };
+    ws.onclose = (ev: CloseEvent) => {
+      if (closed) return;
+      closed = true;
+      clearTimeout(timer);
+      if (!open) reject(connectError(url, `connection refused or closed during the handshake (code ${ev.code})`));
+      else handlers.close(ev.code, ev.reason);
+    };
+  });
+}
