@@ -1,0 +1,20 @@
+// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), as Kafka's RecordBatch v2 uses it.
+// The same function as src/protocol/crc32c.ts: `initial` is the CRC of the bytes before `data`
+// (0 to start), so Crc32c(Crc32c(0, a), b) == Crc32c(0, a ++ b).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace rivulet {
+
+// The fastest implementation this CPU supports, chosen once at first use.
+uint32_t Crc32c(uint32_t initial, const void* data, size_t length);
+
+// Which implementation Crc32c uses: "sse4.2", "armv8" or "portable".
+const char* Crc32cImplName();
+
+// The table-driven implementation, always available; the hardware paths are checked against it.
+uint32_t Crc32cPortable(uint32_t initial, const void* data, size_t length);
+
+}  // namespace rivulet

@@ -1,0 +1,133 @@
+#include "core/mapped_file.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+
+#include "core/background.h"
+
+namespace rivulet {
+
+namespace {
+
+constexpr mode_t kFileMode = 0644;
+
+void Unmap(uint8_t* rw, uint8_t* ro, uint64_t bytes, int fd) {
+  if (rw != nullptr) munmap(rw, bytes);
+  if (ro != nullptr) munmap(ro, bytes);
+  if (fd >= 0) close(fd);
+}
+
+}  // namespace
+
+Status MappedFile::Open(const std::string& path, Mode mode, uint64_t minMapBytes, std::shared_ptr<MappedFile>* out) {
+  const int flags = O_RDWR | O_CLOEXEC | (mode == Mode::kOpenOrCreate ? O_CREAT : 0);
+  int fd;
+  do {
+    fd = open(path.c_str(), flags, kFileMode);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) return Status::FromErrno(errno, "open", path);
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    const int err = errno;
+    close(fd);
+    return Status::FromErrno(err, "fstat", path);
+  }
+  const uint64_t fileBytes = static_cast<uint64_t>(st.st_size);
+  const uint64_t mapBytes = fileBytes > minMapBytes ? fileBytes : minMapBytes;
+  if (mapBytes == 0 || mapBytes > SIZE_MAX) {
+    close(fd);
+    return Status(ErrorCode::kInvalid, "cannot map " + std::to_string(mapBytes) + " bytes of " + path, 0, path);
+  }
+  void* rw = mmap(nullptr, mapBytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (rw == MAP_FAILED) {
+    const int err = errno;
+    close(fd);
+    return Status::FromErrno(err, "mmap", path);
+  }
+  void* ro = mmap(nullptr, mapBytes, PROT_READ, MAP_SHARED, fd, 0);
+  if (ro == MAP_FAILED) {
+    const int err = errno;
+    munmap(rw, mapBytes);
+    close(fd);
+    return Status::FromErrno(err, "mmap", path);
+  }
+  out->reset(new MappedFile(path, fd, fileBytes, mapBytes, static_cast<uint8_t*>(rw), static_cast<uint8_t*>(ro)));
+  return Status::Ok();
+}
+
+MappedFile::~MappedFile() {
+  if (!deleteOnRelease_.load()) {
+    Unmap(rw_, ro_, mapBytes_, fd_);
+    return;
+  }
+  uint8_t* rw = rw_;
+  uint8_t* ro = ro_;
+  const uint64_t bytes = mapBytes_;
+  const int fd = fd_;
+  std::string path = path_;
+  // Unlinking by name is safe even if a newer destroyed segment took the same `.deleted` name:
+  // that file is being deleted too, and its own unlink then finds nothing (ENOENT is ignored).
+  RunInBackground([rw, ro, bytes, fd, path] {
+    Unmap(rw, ro, bytes, fd);
+    unlink(path.c_str());
+  });
+}
+
+Status MappedFile::Reserve(uint64_t bytes) {
+  if (bytes <= fileBytes_) return Status::Ok();
+  if (bytes > mapBytes_) {
+    return Status(ErrorCode::kInvalid,
+                  "cannot grow " + path_ + " to " + std::to_string(bytes) + " bytes past its mapping of " +
+                      std::to_string(mapBytes_),
+                  0, path_);
+  }
+  int err;
+  do {
+    err = posix_fallocate(fd_, 0, static_cast<off_t>(bytes));
+  } while (err == EINTR);
+  if (err != 0) {
+    // A failed posix_fallocate may still have extended the file; put the size back so that what
+    // we believe about the file and what is on disk agree.
+    if (ftruncate(fd_, static_cast<off_t>(fileBytes_)) != 0) {
+      // Nothing more to do: fileBytes_ stays the smaller, safe value.
+    }
+    return Status::FromErrno(err, "posix_fallocate", path_);
+  }
+  fileBytes_ = bytes;
+  return Status::Ok();
+}
+
+Status MappedFile::Truncate(uint64_t bytes) {
+  if (bytes > mapBytes_) {
+    return Status(ErrorCode::kInvalid, "cannot size " + path_ + " past its mapping", 0, path_);
+  }
+  int rc;
+  do {
+    rc = ftruncate(fd_, static_cast<off_t>(bytes));
+  } while (rc != 0 && errno == EINTR);
+  if (rc != 0) return Status::FromErrno(errno, "ftruncate", path_);
+  fileBytes_ = bytes;
+  return Status::Ok();
+}
+
+Status MappedFile::Rename(const std::string& newPath) {
+  if (rename(path_.c_str(), newPath.c_str()) != 0) return Status::FromErrno(errno, "rename", path_);
+  path_ = newPath;
+  return Status::Ok();
+}
+
+Status MappedFile::SyncFd(int fd, const std::string& path) {
+  int rc;
+  do {
+    rc = fdatasync(fd);
+  } while (rc != 0 && errno == EINTR);
+  if (rc != 0) return Status::FromErrno(errno, "fdatasync", path);
+  return Status::Ok();
+}
+
+}  // namespace rivulet

@@ -1,0 +1,245 @@
+// Segment: the hot path (append, read, lookups). Opening, recovery and the rest of the lifecycle
+// are in segment_lifecycle.cc.
+#include <cstring>
+
+#include "core/endian.h"
+#include "core/limits.h"
+#include "core/segment.h"
+
+namespace rivulet {
+
+std::string Segment::Name() const { return paths_[0]; }
+
+Status Segment::Writable() const {
+  if (closed_) return Status(ErrorCode::kClosed, "segment " + Name() + " is closed", 0, Name());
+  if (!fence_.ok()) {
+    return Status(ErrorCode::kFenced,
+                  "segment " + Name() + " refuses writes after a failed write (" + fence_.message() +
+                      "); reopen it",
+                  fence_.sysErrno(), Name());
+  }
+  return Status::Ok();
+}
+
+Status Segment::PlanAppend(const uint8_t* data, uint64_t length, uint64_t inputOffset, bool validate,
+                           AppendPlan* plan) const {
+  uint64_t position = 0;
+  uint64_t bytesSinceEntry = bytesSinceIndexEntry_;
+  std::string why;
+  while (position < length) {
+    const uint8_t* p = data + position;
+    const uint64_t available = length - position;
+    uint64_t total = 0;
+    int64_t lastOffsetDelta = 0;
+    bool ok;
+    if (validate) {
+      BatchInfo info;
+      ok = ValidateBatch(p, available, &info, &why);
+      total = info.totalBytes;
+      lastOffsetDelta = info.lastOffsetDelta;
+    } else {
+      ok = CheckFraming(p, available, &total, &why);
+      lastOffsetDelta = static_cast<int32_t>(LoadBE32(p + batch::kLastOffsetDelta));
+      if (ok && lastOffsetDelta < 0) {
+        why = "lastOffsetDelta " + std::to_string(lastOffsetDelta) + " is negative";
+        ok = false;
+      }
+    }
+    if (!ok) {
+      return Status(ErrorCode::kCorrupt,
+                    "batch #" + std::to_string(plan->batches) + " at byte " + std::to_string(inputOffset + position) +
+                        " of the input: " + why + "; nothing was appended");
+    }
+    if (total > config_.segmentBytes) {
+      return Status(ErrorCode::kTooLarge, "batch #" + std::to_string(plan->batches) + " at byte " +
+                                              std::to_string(inputOffset + position) + " is " + std::to_string(total) +
+                                              " bytes, more than a whole segment (" +
+                                              std::to_string(config_.segmentBytes) + " bytes)");
+    }
+    // The same rule as the commit loop in Append: an entry before a batch once at least
+    // indexIntervalBytes were written since the previous entry; never for position 0.
+    if (size_ + position > 0 && bytesSinceEntry >= config_.indexIntervalBytes) {
+      plan->indexEntries++;
+      bytesSinceEntry = 0;
+    }
+    bytesSinceEntry += total;
+    plan->offsets += lastOffsetDelta + 1;
+    plan->batches++;
+    position += total;
+  }
+  return Status::Ok();
+}
+
+Status Segment::Append(const uint8_t* data, uint64_t length, uint64_t inputOffset, int64_t* nextOffset) {
+  Status status = Writable();
+  if (!status.ok()) return status;
+  if (!active_) return Status(ErrorCode::kClosed, "segment " + Name() + " is sealed: appends go to the active segment", 0, Name());
+  *nextOffset = nextOffset_;
+  if (length == 0) return Status::Ok();
+
+  // 1. Framing of the caller's bytes: enough to know sizes, offsets and index entries.
+  AppendPlan plan;
+  status = PlanAppend(data, length, inputOffset, false, &plan);
+  if (!status.ok()) return status;
+
+  // 2. Does it fit? Anything that a new segment would fix answers -1 (the caller rolls).
+  const int64_t newNext = nextOffset_ + plan.offsets;  // no overflow: both are below 2^53 + 2^31 * 2^31
+  if (size_ + length > config_.segmentBytes) {
+    *nextOffset = -1;
+    return Status::Ok();
+  }
+  if (offsets_.count() + plan.indexEntries > offsets_.capacity() ||
+      times_.count() + plan.indexEntries > times_.capacity() ||
+      newNext - 1 - config_.baseOffset > kMaxRelativeOffset) {
+    *nextOffset = -1;
+    return Status::Ok();
+  }
+  if (newNext > kMaxSafeInteger) {
+    return Status(ErrorCode::kInvalid, "appending would take offsets past 2^53 - 1 in " + Name(), 0, Name());
+  }
+
+  // 3. Room on disk. A reopened segment first loses whatever stale tail followed its data.
+  status = DiscardUncleanTail();
+  if (!status.ok()) return status;
+  if (size_ + length > log_->fileBytes()) {
+    status = log_->Reserve(config_.segmentBytes < log_->mapBytes() ? config_.segmentBytes : log_->mapBytes());
+    if (!status.ok()) return status;
+  }
+  status = offsets_.ReserveFor(static_cast<uint32_t>(offsets_.count() + plan.indexEntries));
+  if (status.ok()) status = times_.ReserveFor(static_cast<uint32_t>(times_.count() + plan.indexEntries));
+  if (!status.ok()) return status;
+
+  // 4. Copy, then validate the copy: what is checked is exactly what is stored, even if the
+  // caller's memory changes under us (a SharedArrayBuffer written by another thread). Past size_
+  // the bytes are not part of the log yet; on failure they are zeroed back.
+  uint8_t* dst = log_->writable() + size_;
+  std::memcpy(dst, data, length);
+  AppendPlan checked;
+  status = PlanAppend(dst, length, inputOffset, true, &checked);
+  if (status.ok() && (checked.batches != plan.batches || checked.offsets != plan.offsets ||
+                      checked.indexEntries != plan.indexEntries)) {
+    status = Status(ErrorCode::kCorrupt, "the input changed while it was being appended; nothing was appended");
+  }
+  if (!status.ok()) {
+    std::memset(dst, 0, length);
+    return status;
+  }
+
+  // 5. Commit: stamp offsets (outside the CRC, so nothing to recompute), index, advance.
+  uint64_t position = 0;
+  int64_t next = nextOffset_;
+  while (position < length) {
+    uint8_t* p = dst + position;
+    const BatchInfo info = ReadBatchHeader(p);
+    if (size_ + position > 0 && bytesSinceIndexEntry_ >= config_.indexIntervalBytes) {
+      AddIndexEntry(next, size_ + position, maxTimestamp_);
+    }
+    StoreBE64(p + batch::kBaseOffset, static_cast<uint64_t>(next));
+    bytesSinceIndexEntry_ += info.totalBytes;
+    if (info.maxTimestamp > maxTimestamp_) maxTimestamp_ = info.maxTimestamp;
+    next += int64_t{info.lastOffsetDelta} + 1;
+    position += info.totalBytes;
+  }
+  size_ += length;
+  nextOffset_ = next;
+  *nextOffset = next;
+  return Status::Ok();
+}
+
+void Segment::AddIndexEntry(int64_t offset, uint64_t position, int64_t maxTimestampBefore) {
+  const uint32_t relative = static_cast<uint32_t>(offset - config_.baseOffset);
+  offsets_.Append(relative, static_cast<uint32_t>(position));
+  times_.Append(maxTimestampBefore, relative);
+  bytesSinceIndexEntry_ = 0;
+}
+
+Status Segment::HeaderAt(uint64_t position, BatchInfo* info) const {
+  // Batches in [0, size_) were validated when written or reopened; these checks only keep a
+  // file changed behind our back (another process) from sending a lookup out of bounds.
+  if (position + batch::kHeaderBytes > size_) {
+    return Status(ErrorCode::kCorrupt, "segment " + Name() + " is damaged at position " + std::to_string(position), 0, Name());
+  }
+  *info = ReadBatchHeader(log_->readable() + position);
+  if (info->totalBytes < batch::kHeaderBytes || position + info->totalBytes > size_ || info->lastOffsetDelta < 0) {
+    return Status(ErrorCode::kCorrupt, "segment " + Name() + " is damaged at position " + std::to_string(position), 0, Name());
+  }
+  return Status::Ok();
+}
+
+Status Segment::LocateBatch(int64_t offset, uint64_t* position, BatchInfo* info) const {
+  const uint32_t relative = static_cast<uint32_t>(offset - config_.baseOffset);
+  const int64_t entry = offsets_.FloorByOffset(relative);
+  uint64_t pos = entry >= 0 ? offsets_.At(static_cast<uint32_t>(entry)).position : 0;
+  for (;;) {
+    Status status = HeaderAt(pos, info);
+    if (!status.ok()) return status;
+    if (offset <= info->baseOffset + info->lastOffsetDelta) {
+      if (offset < info->baseOffset) {  // the index pointed past the offset
+        return Status(ErrorCode::kCorrupt, "index of segment " + Name() + " is damaged near offset " + std::to_string(offset), 0, Name());
+      }
+      *position = pos;
+      return Status::Ok();
+    }
+    pos += info->totalBytes;
+  }
+}
+
+Status Segment::Read(int64_t offset, uint64_t maxBytes, SegmentView* view) const {
+  if (closed_) return Status(ErrorCode::kClosed, "segment " + Name() + " is closed", 0, Name());
+  if (offset < config_.baseOffset) {
+    return Status(ErrorCode::kInvalid, "offset " + std::to_string(offset) + " is before segment " + Name(), 0, Name());
+  }
+  view->file = log_;
+  view->data = log_->readable();
+  view->length = 0;
+  if (offset >= nextOffset_) return Status::Ok();
+  uint64_t start = 0;
+  BatchInfo info;
+  Status status = LocateBatch(offset, &start, &info);
+  if (!status.ok()) return status;
+  uint64_t end = start + info.totalBytes;  // at least one batch, even past maxBytes
+  while (end < size_) {
+    status = HeaderAt(end, &info);
+    if (!status.ok()) return status;
+    if (end + info.totalBytes - start > maxBytes) break;
+    end += info.totalBytes;
+  }
+  view->data = log_->readable() + start;
+  view->length = end - start;
+  return Status::Ok();
+}
+
+Status Segment::PositionOf(int64_t offset, int64_t* position) const {
+  if (closed_) return Status(ErrorCode::kClosed, "segment " + Name() + " is closed", 0, Name());
+  if (offset < config_.baseOffset) {
+    return Status(ErrorCode::kInvalid, "offset " + std::to_string(offset) + " is before segment " + Name(), 0, Name());
+  }
+  *position = -1;
+  if (offset >= nextOffset_) return Status::Ok();
+  uint64_t pos = 0;
+  BatchInfo info;
+  Status status = LocateBatch(offset, &pos, &info);
+  if (status.ok()) *position = static_cast<int64_t>(pos);
+  return status;
+}
+
+Status Segment::OffsetForTimestamp(int64_t timestamp, int64_t* offset) const {
+  if (closed_) return Status(ErrorCode::kClosed, "segment " + Name() + " is closed", 0, Name());
+  *offset = -1;
+  if (size_ == 0 || maxTimestamp_ < timestamp) return Status::Ok();
+  const int64_t entry = times_.LastBelow(timestamp);
+  uint64_t pos = entry >= 0 ? offsets_.At(static_cast<uint32_t>(entry)).position : 0;
+  while (pos < size_) {
+    BatchInfo info;
+    Status status = HeaderAt(pos, &info);
+    if (!status.ok()) return status;
+    if (info.maxTimestamp >= timestamp) {
+      *offset = info.baseOffset;
+      return Status::Ok();
+    }
+    pos += info.totalBytes;
+  }
+  return Status::Ok();
+}
+
+}  // namespace rivulet

@@ -1,0 +1,181 @@
+// Segment: one `.log` file of RecordBatch v2 batches plus its `.index` and `.timeindex`, the
+// bottom of the four storage layers (segment → segments → partition log → log manager; Kafka's
+// LogSegment). Single writer, single thread: every method runs on the event loop except
+// FlushJob::Run, which touches nothing but descriptors it holds references to.
+//
+// Invariants
+//   - [0, size) of the `.log` holds whole, validated batches whose baseOffsets run without gaps
+//     from baseOffset to nextOffset; nothing is ever served from [size, end of file).
+//   - Index entries (both files, entry i naming the same batch) point at batch starts in
+//     [0, size); slots past the used entries are zero.
+//   - Every offset and timestamp handed out is <= 2^53 - 1; relative offsets fit uint32.
+//   - An active segment's file is allocated (not sparse) up to where it writes next, so writing
+//     into the mapping cannot fault; a sealed segment's files are cut to their used length.
+//
+// Guarantees
+//   - Append: when it returns, the batches are in the page cache (they survive a process crash,
+//     not a power loss) and visible to Read. All batches of a call are appended, or none.
+//   - Flush: when its job completes, everything appended before PrepareFlush is on disk.
+//   - Reopening a segment never serves a partial or corrupt batch: the scan from the last index
+//     entry stops at the first invalid one (see Open and Recover).
+//   - Errors while writing (a failed flush, truncation or seal) fence the segment: appends are
+//     refused until it is reopened. Read errors are not sticky. ENOSPC while reserving room for
+//     an append refuses that append only (nothing was written).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/mapped_file.h"
+#include "core/offset_index.h"
+#include "core/record_batch.h"
+#include "core/status.h"
+#include "core/time_index.h"
+
+namespace rivulet {
+
+struct SegmentConfig {
+  std::string dir;
+  int64_t baseOffset = 0;
+  uint64_t segmentBytes = 0;
+  uint64_t indexIntervalBytes = 0;
+  uint64_t indexBytes = 0;
+};
+
+struct RecoveryReport {
+  uint64_t validBytes = 0;
+  uint64_t truncatedBytes = 0;
+  int64_t nextOffset = 0;
+  bool stoppedEarly = false;  // false: reason is null
+  std::string reason;
+};
+
+// Whole batches of a segment, as addresses inside the read-only mapping. `file` keeps that
+// mapping alive; hand it to whoever holds the bytes (the JavaScript Buffer's finalizer).
+struct SegmentView {
+  std::shared_ptr<MappedFile> file;
+  const uint8_t* data = nullptr;
+  uint64_t length = 0;
+};
+
+// What a flush needs, detached from the Segment so a worker thread can run it while the segment
+// is appended to, closed or destroyed: references on the three files keep their descriptors open.
+class FlushJob {
+ public:
+  Status Run() const;
+
+ private:
+  friend class Segment;
+  static constexpr int kFiles = 3;
+  std::shared_ptr<MappedFile> files_[kFiles];
+  std::string paths_[kFiles];
+  std::string dir_;
+  bool syncDir_ = false;
+};
+
+// `<dir>/<20-digit baseOffset><suffix>`, as Kafka names segment files.
+std::string SegmentFilePath(const std::string& dir, int64_t baseOffset, const char* suffix);
+
+class Segment {
+ public:
+  static constexpr const char* kLogSuffix = ".log";
+  static constexpr const char* kIndexSuffix = ".index";
+  static constexpr const char* kTimeIndexSuffix = ".timeindex";
+  static constexpr const char* kDeletedSuffix = ".deleted";
+
+  // Creates the three files (from the directory's spares when prepared) and maps them.
+  static Status Create(const SegmentConfig& config, std::shared_ptr<Segment>* out);
+  // Opens existing files: loads and checks the indexes, then validates batches from the last
+  // index entry on to find the end of valid data, rebuilding the index tail. Bytes past that end
+  // are not served; Recover() (or the first append or truncation) removes them from the file.
+  static Status Open(const SegmentConfig& config, std::shared_ptr<Segment>* out);
+
+  Segment(const Segment&) = delete;
+  Segment& operator=(const Segment&) = delete;
+
+  int64_t baseOffset() const { return config_.baseOffset; }
+  int64_t nextOffset() const { return nextOffset_; }
+  uint64_t size() const { return size_; }
+  int64_t maxTimestamp() const { return maxTimestamp_; }
+  bool active() const { return active_ && !closed_; }
+
+  // Scans from the last index entry, validates each batch, cuts at the first invalid one and
+  // removes any torn or stale bytes after the data from the file; reports what it cut.
+  Status Recover(RecoveryReport* report);
+  // Appends every batch of data[0, length). `inputOffset` is where data starts in the caller's
+  // buffer (error messages name batches by their byte there). *nextOffset is the new nextOffset,
+  // or -1 when the batches do not fit (segment, index or offset range full: the caller rolls).
+  Status Append(const uint8_t* data, uint64_t length, uint64_t inputOffset, int64_t* nextOffset);
+  // Whole batches from the one holding `offset`, up to maxBytes (at least one batch); empty when
+  // offset >= nextOffset.
+  Status Read(int64_t offset, uint64_t maxBytes, SegmentView* view) const;
+  // Position of the batch holding `offset`, -1 when offset >= nextOffset.
+  Status PositionOf(int64_t offset, int64_t* position) const;
+  // baseOffset of the first batch whose maxTimestamp >= timestamp, -1 when there is none.
+  Status OffsetForTimestamp(int64_t timestamp, int64_t* offset) const;
+  Status PrepareFlush(FlushJob* job);
+  // Drops the batches at and after `offset` (a batch boundary, or >= nextOffset: nothing to do).
+  // Dropped bytes are zeroed in place (views over them see zeros), so they cannot come back.
+  Status TruncateTo(int64_t offset);
+  Status Seal();
+  // Releases the files; outstanding views keep their mapping. An active segment is sealed first.
+  Status Close();
+  // Close, then rename the files `.deleted`; they are unlinked once the last view is gone.
+  Status Destroy();
+  // Makes write errors sticky (called for failures detected outside, e.g. by a flush).
+  void Fence(const Status& cause);
+
+ private:
+  explicit Segment(const SegmentConfig& config);
+
+  struct ScanResult {
+    uint64_t end = 0;
+    int64_t nextOffset = 0;
+    int64_t maxTimestamp = -1;
+    uint64_t bytesSinceIndexEntry = 0;
+    std::string reason;  // empty when the scan reached its limit
+  };
+  struct AppendPlan {
+    uint64_t batches = 0;
+    int64_t offsets = 0;        // sum of lastOffsetDelta + 1
+    uint64_t indexEntries = 0;  // entries this append adds to each index
+  };
+
+  Status Writable() const;
+  Status OpenFiles();
+  void VerifyIndexTail();
+  ScanResult ScanFromLastEntry(uint64_t limit);
+  void AddIndexEntry(int64_t offset, uint64_t position, int64_t maxTimestampBefore);
+  Status PlanAppend(const uint8_t* data, uint64_t length, uint64_t inputOffset, bool validate,
+                    AppendPlan* plan) const;
+  Status LocateBatch(int64_t offset, uint64_t* position, BatchInfo* info) const;
+  Status HeaderAt(uint64_t position, BatchInfo* info) const;
+  void DropBytesFrom(uint64_t position, int64_t nextOffset);
+  uint64_t NonZeroBytesAfter(uint64_t position) const;
+  Status DiscardUncleanTail();
+  std::string Name() const;
+
+  SegmentConfig config_;
+  std::string paths_[3];  // .log, .index, .timeindex
+  std::shared_ptr<MappedFile> log_;
+  OffsetIndex offsets_;
+  TimeIndex times_;
+  std::weak_ptr<MappedFile> released_[3];  // after Close, for Destroy
+
+  uint64_t size_ = 0;
+  int64_t nextOffset_ = 0;
+  int64_t maxTimestamp_ = -1;
+  uint64_t bytesSinceIndexEntry_ = 0;
+  bool active_ = true;
+  bool closed_ = false;
+  bool destroyed_ = false;
+  // False when bytes after size_ may hold a torn or stale tail (a segment reopened after a crash):
+  // they must be removed before anything is written after size_.
+  bool cleanTail_ = true;
+  // A file was created since the last flush: the flush also syncs the directory.
+  bool dirDirty_ = false;
+  Status fence_;  // ok() unless a write failed
+};
+
+}  // namespace rivulet

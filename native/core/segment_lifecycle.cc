@@ -1,0 +1,366 @@
+// Segment: creating, opening and recovering, truncation, sealing, closing, destroying, flushing.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+
+#include "core/background.h"
+#include "core/limits.h"
+#include "core/segment.h"
+#include "core/spare_files.h"
+
+namespace rivulet {
+
+namespace {
+
+// Kafka names segment files by their base offset, zero-padded so they sort by name.
+constexpr int kBaseOffsetDigits = 20;
+
+Status CheckConfig(const SegmentConfig& c) {
+  if (c.baseOffset < 0 || c.baseOffset > kMaxSafeInteger) return Status(ErrorCode::kInvalid, "baseOffset out of range");
+  if (c.segmentBytes < kMinSegmentBytes || c.segmentBytes > kMaxSegmentBytes) {
+    return Status(ErrorCode::kInvalid, "segmentBytes out of range");
+  }
+  if (c.indexIntervalBytes < kMinIndexIntervalBytes || c.indexIntervalBytes > kMaxIndexIntervalBytes) {
+    return Status(ErrorCode::kInvalid, "indexIntervalBytes out of range");
+  }
+  if (c.indexBytes < kMinIndexBytes || c.indexBytes > kMaxIndexBytes) return Status(ErrorCode::kInvalid, "indexBytes out of range");
+  if (c.dir.empty()) return Status(ErrorCode::kInvalid, "dir is empty");
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string SegmentFilePath(const std::string& dir, int64_t baseOffset, const char* suffix) {
+  char name[kBaseOffsetDigits + 1];
+  std::snprintf(name, sizeof name, "%020" PRId64, baseOffset);
+  return dir + "/" + name + suffix;
+}
+
+Segment::Segment(const SegmentConfig& config)
+    : config_(config), offsets_(config.indexBytes), times_(config.indexBytes), nextOffset_(config.baseOffset) {
+  paths_[0] = SegmentFilePath(config.dir, config.baseOffset, kLogSuffix);
+  paths_[1] = SegmentFilePath(config.dir, config.baseOffset, kIndexSuffix);
+  paths_[2] = SegmentFilePath(config.dir, config.baseOffset, kTimeIndexSuffix);
+}
+
+Status Segment::OpenFiles() {
+  Status status = MappedFile::Open(paths_[0], MappedFile::Mode::kOpenExisting, config_.segmentBytes, &log_);
+  if (status.ok()) status = offsets_.Open(paths_[1]);
+  if (status.ok()) status = times_.Open(paths_[2]);
+  return status;
+}
+
+Status Segment::Create(const SegmentConfig& config, std::shared_ptr<Segment>* out) {
+  Status status = CheckConfig(config);
+  if (!status.ok()) return status;
+  std::shared_ptr<Segment> segment(new Segment(config));
+  const struct {
+    SegmentFileKind kind;
+    uint64_t bytes;
+  } files[] = {
+      {SegmentFileKind::kLog, config.segmentBytes},
+      {SegmentFileKind::kIndex, config.indexBytes},
+      {SegmentFileKind::kTimeIndex, config.indexBytes},
+  };
+  for (int i = 0; i < 3; i++) {
+    status = PlaceSegmentFile(config.dir, files[i].kind, segment->paths_[i], files[i].bytes);
+    if (!status.ok()) {
+      for (int j = 0; j < i; j++) unlink(segment->paths_[j].c_str());  // ours, and still empty
+      return status;
+    }
+  }
+  status = segment->OpenFiles();
+  if (!status.ok()) return status;
+  segment->dirDirty_ = true;
+  *out = std::move(segment);
+  return Status::Ok();
+}
+
+Status Segment::Open(const SegmentConfig& config, std::shared_ptr<Segment>* out) {
+  Status status = CheckConfig(config);
+  if (!status.ok()) return status;
+  std::shared_ptr<Segment> segment(new Segment(config));
+  status = segment->OpenFiles();
+  if (!status.ok()) return status;
+  Segment& s = *segment;
+  // Index entries are trusted only as far as they are well formed, agree with each other and
+  // point at real batches; whatever follows them in the files is cleared.
+  s.offsets_.LoadWellFormed(s.log_->fileBytes());
+  s.times_.LoadMatching(s.offsets_);
+  s.offsets_.DropFrom(s.times_.count());
+  s.VerifyIndexTail();
+  s.offsets_.ClearTail();
+  s.times_.ClearTail();
+  const ScanResult scan = s.ScanFromLastEntry(s.log_->fileBytes());
+  s.size_ = scan.end;
+  s.nextOffset_ = scan.nextOffset;
+  s.maxTimestamp_ = scan.maxTimestamp;
+  s.bytesSinceIndexEntry_ = scan.bytesSinceIndexEntry;
+  s.cleanTail_ = s.size_ == s.log_->fileBytes();
+  *out = std::move(segment);
+  return Status::Ok();
+}
+
+void Segment::VerifyIndexTail() {
+  // After a crash the index pages may have reached the disk while the log pages they point at
+  // did not. Drop trailing entries until one names a valid batch with the expected offset.
+  while (offsets_.count() > 0) {
+    const OffsetIndex::Entry e = offsets_.At(offsets_.count() - 1);
+    BatchInfo info;
+    std::string why;
+    if (e.position < log_->fileBytes() &&
+        ValidateBatch(log_->readable() + e.position, log_->fileBytes() - e.position, &info, &why) &&
+        info.baseOffset == config_.baseOffset + e.relativeOffset) {
+      return;
+    }
+    offsets_.DropFrom(offsets_.count() - 1);
+    times_.DropFrom(offsets_.count());
+  }
+}
+
+Segment::ScanResult Segment::ScanFromLastEntry(uint64_t limit) {
+  ScanResult r;
+  uint64_t position = 0;
+  r.nextOffset = config_.baseOffset;
+  if (offsets_.count() > 0) {
+    const uint32_t last = offsets_.count() - 1;
+    position = offsets_.At(last).position;
+    r.nextOffset = config_.baseOffset + offsets_.At(last).relativeOffset;
+    r.maxTimestamp = times_.At(last).timestamp;
+  }
+  bytesSinceIndexEntry_ = 0;
+  std::string why;
+  while (position < limit) {
+    BatchInfo info;
+    if (!ValidateBatch(log_->readable() + position, limit - position, &info, &why)) {
+      r.reason = "batch at position " + std::to_string(position) + ": " + why;
+      break;
+    }
+    if (info.baseOffset != r.nextOffset) {
+      r.reason = "batch at position " + std::to_string(position) + " has baseOffset " +
+                 std::to_string(info.baseOffset) + ", expected " + std::to_string(r.nextOffset);
+      break;
+    }
+    const int64_t next = r.nextOffset + info.lastOffsetDelta + 1;
+    if (next - 1 - config_.baseOffset > kMaxRelativeOffset || next > kMaxSafeInteger) {
+      r.reason = "batch at position " + std::to_string(position) + " has offsets beyond the segment's range";
+      break;
+    }
+    // Rebuild the index tail on the append rhythm. Failing to make room (index full, disk full)
+    // only makes later lookups scan further; it loses nothing.
+    if (position > 0 && bytesSinceIndexEntry_ >= config_.indexIntervalBytes &&
+        offsets_.count() < offsets_.capacity() && times_.count() < times_.capacity() &&
+        offsets_.ReserveFor(offsets_.count() + 1).ok() && times_.ReserveFor(times_.count() + 1).ok()) {
+      AddIndexEntry(r.nextOffset, position, r.maxTimestamp);
+    }
+    bytesSinceIndexEntry_ += info.totalBytes;
+    if (info.maxTimestamp > r.maxTimestamp) r.maxTimestamp = info.maxTimestamp;
+    r.nextOffset = next;
+    position += info.totalBytes;
+  }
+  r.end = position < limit ? position : limit;
+  r.bytesSinceIndexEntry = bytesSinceIndexEntry_;
+  return r;
+}
+
+uint64_t Segment::NonZeroBytesAfter(uint64_t position) const {
+  // How far the garbage after a cut reaches: up to the last non-zero byte before the first page
+  // that is entirely zero (preallocated space). Cheap, and exact for the usual torn tail; bytes
+  // past a zero page are not counted, though DiscardUncleanTail removes them all the same.
+  const uint64_t limit = log_->fileBytes();
+  const uint8_t* base = log_->readable();
+  uint64_t end = position;
+  uint64_t pos = position;
+  while (pos < limit) {
+    uint64_t pageEnd = (pos / kScanPageBytes + 1) * kScanPageBytes;
+    if (pageEnd > limit) pageEnd = limit;
+    uint64_t last = pageEnd;
+    while (last > pos && base[last - 1] == 0) last--;
+    if (last == pos) break;
+    end = last;
+    pos = pageEnd;
+  }
+  return end - position;
+}
+
+Status Segment::DiscardUncleanTail() {
+  if (cleanTail_) return Status::Ok();
+  // Cut the file at the data and allocate it back: the stale bytes are gone for good (they could
+  // otherwise line up with a future batch boundary and be mistaken for data after a crash), and
+  // the space is allocated zeros again. No view covers [size_, end): reads stop at size_.
+  const uint64_t before = log_->fileBytes();
+  Status status = log_->Truncate(size_);
+  if (!status.ok()) {
+    Fence(status);
+    return status;
+  }
+  cleanTail_ = true;
+  log_->Reserve(before);  // on ENOSPC the next append that needs the room reports it
+  return Status::Ok();
+}
+
+Status Segment::Recover(RecoveryReport* report) {
+  if (closed_) return Status(ErrorCode::kClosed, "segment " + Name() + " is closed", 0, Name());
+  const ScanResult scan = ScanFromLastEntry(cleanTail_ ? size_ : log_->fileBytes());
+  uint64_t cut = 0;
+  if (scan.end < size_) {
+    // Data that was valid went bad in place (a disk error, another process): drop it as a
+    // truncation would, since views may still cover it.
+    cut = size_ - scan.end;
+    DropBytesFrom(scan.end, scan.nextOffset);
+  }
+  if (!cleanTail_) cut += NonZeroBytesAfter(size_);
+  report->validBytes = size_;
+  report->truncatedBytes = cut;
+  report->nextOffset = nextOffset_;
+  report->stoppedEarly = cut > 0;
+  report->reason = cut > 0 ? scan.reason : std::string();
+  bytesSinceIndexEntry_ = scan.end < size_ ? bytesSinceIndexEntry_ : scan.bytesSinceIndexEntry;
+  return DiscardUncleanTail();
+}
+
+void Segment::DropBytesFrom(uint64_t position, int64_t nextOffset) {
+  std::memset(log_->writable() + position, 0, size_ - position);
+  offsets_.DropFromPosition(position);
+  times_.DropFrom(offsets_.count());
+  size_ = position;
+  nextOffset_ = nextOffset;
+  // Recompute what depended on the dropped batches from the last remaining index entry.
+  uint64_t from = 0;
+  int64_t maxTimestamp = -1;
+  if (offsets_.count() > 0) {
+    from = offsets_.At(offsets_.count() - 1).position;
+    maxTimestamp = times_.At(times_.count() - 1).timestamp;
+  }
+  for (uint64_t pos = from; pos < size_;) {
+    BatchInfo info;
+    if (!HeaderAt(pos, &info).ok()) break;
+    if (info.maxTimestamp > maxTimestamp) maxTimestamp = info.maxTimestamp;
+    pos += info.totalBytes;
+  }
+  maxTimestamp_ = maxTimestamp;
+  bytesSinceIndexEntry_ = size_ - from;
+}
+
+Status Segment::TruncateTo(int64_t offset) {
+  Status status = Writable();
+  if (!status.ok()) return status;
+  if (offset < config_.baseOffset) {
+    return Status(ErrorCode::kInvalid, "offset " + std::to_string(offset) + " is before segment " + Name(), 0, Name());
+  }
+  if (offset >= nextOffset_) return Status::Ok();
+  uint64_t position = 0;
+  BatchInfo info;
+  status = LocateBatch(offset, &position, &info);
+  if (!status.ok()) return status;
+  if (info.baseOffset != offset) {
+    return Status(ErrorCode::kInvalid,
+                  "offset " + std::to_string(offset) + " is inside the batch of offsets " + std::to_string(info.baseOffset) +
+                      ".." + std::to_string(info.baseOffset + info.lastOffsetDelta) + "; truncate at a batch boundary",
+                  0, Name());
+  }
+  status = DiscardUncleanTail();
+  if (!status.ok()) return status;
+  DropBytesFrom(position, offset);
+  if (active_) return Status::Ok();
+  // A sealed segment's files are cut to their used length again, except the log while views may
+  // still read the dropped range (cutting under a mapping would make them fault): then it keeps
+  // zeros at the end, which a reopen's scan treats as the end of data.
+  status = offsets_.Seal();
+  if (status.ok()) status = times_.Seal();
+  if (status.ok() && log_.use_count() == 1) status = log_->Truncate(size_);
+  if (!status.ok()) Fence(status);
+  return status;
+}
+
+Status Segment::Seal() {
+  if (closed_) return Status(ErrorCode::kClosed, "segment " + Name() + " is closed", 0, Name());
+  if (!active_) return Status::Ok();
+  Status status = log_->Truncate(size_);
+  if (status.ok()) status = offsets_.Seal();
+  if (status.ok()) status = times_.Seal();
+  if (!status.ok()) {
+    Fence(status);
+    return status;
+  }
+  cleanTail_ = true;
+  active_ = false;
+  return Status::Ok();
+}
+
+Status Segment::Close() {
+  if (closed_) return Status::Ok();
+  const Status status = active_ ? Seal() : Status::Ok();
+  released_[0] = log_;
+  released_[1] = offsets_.file();
+  released_[2] = times_.file();
+  log_.reset();
+  offsets_.Release();
+  times_.Release();
+  closed_ = true;
+  return status;
+}
+
+Status Segment::Destroy() {
+  if (destroyed_) return Status::Ok();
+  Close();  // a failure to cut the files does not matter: they are going
+  destroyed_ = true;
+  Status first;
+  for (int i = 0; i < 3; i++) {
+    const std::string deleted = paths_[i] + kDeletedSuffix;
+    std::shared_ptr<MappedFile> file = released_[i].lock();
+    Status status;
+    if (file) {
+      status = file->Rename(deleted);
+      if (status.ok()) file->DeleteOnRelease();  // unlinked when the last view lets go
+    } else if (rename(paths_[i].c_str(), deleted.c_str()) == 0) {
+      RunInBackground([deleted] { unlink(deleted.c_str()); });
+    } else if (errno != ENOENT) {
+      status = Status::FromErrno(errno, "rename", paths_[i]);
+    }
+    if (!status.ok() && first.ok()) first = status;
+  }
+  return first;
+}
+
+void Segment::Fence(const Status& cause) {
+  if (fence_.ok()) fence_ = Status(ErrorCode::kFenced, cause.message(), cause.sysErrno(), cause.path());
+}
+
+Status Segment::PrepareFlush(FlushJob* job) {
+  Status status = Writable();
+  if (!status.ok()) return status;
+  job->files_[0] = log_;
+  job->files_[1] = offsets_.file();
+  job->files_[2] = times_.file();
+  for (int i = 0; i < FlushJob::kFiles; i++) job->paths_[i] = job->files_[i]->path();
+  job->dir_ = config_.dir;
+  job->syncDir_ = dirDirty_;
+  dirDirty_ = false;
+  return Status::Ok();
+}
+
+Status FlushJob::Run() const {
+  for (int i = 0; i < kFiles; i++) {
+    Status status = MappedFile::SyncFd(files_[i]->fd(), paths_[i]);
+    if (!status.ok()) return status;
+  }
+  if (!syncDir_) return Status::Ok();
+  // A new segment's directory entries are durable only once the directory itself is synced.
+  const int fd = open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Status::FromErrno(errno, "open", dir_);
+  int rc;
+  do {
+    rc = fsync(fd);
+  } while (rc != 0 && errno == EINTR);
+  const int err = errno;
+  close(fd);
+  if (rc != 0) return Status::FromErrno(err, "fsync", dir_);
+  return Status::Ok();
+}
+
+}  // namespace rivulet
