@@ -1,0 +1,17 @@
+/**
+ * `rivulet`: the embeddable broker and what its users need with it. The SDK is `rivulet/client`.
+ */
+export { Broker, type BrokerOptions, CLOSE_GRACE_MS } from './broker/broker.js';
+export {
+  BROKER_SETTINGS,
+  type BrokerConfig,
+  brokerHelp,
+  DEFAULT_BROKER_CONFIG,
+  type FlushPolicy,
+  type ParsedBrokerArgs,
+  parseBrokerArgs,
+  parseFlushPolicy,
+} from './broker/config.js';
+export { type LocalErrorCode, LocalErrorCodes, RivuletError, type RivuletErrorCode, type RivuletErrorOptions } from './errors.js';
+export { type ErrorName, ErrorCodes, type ErrorNumber, errorName, isRetriable } from './protocol/error-codes.js';
+export type { TopicConfig } from './log/log-config.js';
