@@ -173,6 +173,24 @@ describe('encodeRecordBatch / decodeRecordBatches round trips', () => {
     assert.equal(text(records[4]!.value), 'a\ufffdb');
   });
 
+  test('long string keys, values and headers (past 32 chars, past 2 MiB in all) survive, and the next batch too', () => {
+    const long = (i: number) => `${'ü€😀'.repeat(i % 50)}${'payload-'.repeat(40)}#${i}`;
+    const input = Array.from({ length: 3000 }, (_, i) => ({
+      key: long(i + 1),
+      value: long(i),
+      headers: { [`header-name-that-is-long-${'-'.repeat(i % 40)}`]: long(i + 2) },
+    }));
+    const decoded = only(encodeRecordBatch(input, { timestamp: T0 }));
+    decoded.records.forEach((r, i) => {
+      assert.equal(text(r.key), long(i + 1));
+      assert.equal(text(r.value), long(i));
+      assert.equal(r.headers[0]!.key, `header-name-that-is-long-${'-'.repeat(i % 40)}`);
+      assert.equal(text(r.headers[0]!.value), long(i + 2));
+    });
+    const after = only(encodeRecordBatch([{ key: 'short', value: long(7) }], { timestamp: T0 }));
+    assert.equal(text(after.records[0]!.value), long(7));
+  });
+
   test('headers: order, repeated keys, null and empty values, UTF-8 keys; object form in key order', () => {
     const input: RecordInput[] = [
       {
