@@ -41,7 +41,7 @@ export function compressionName(id: number): CompressionType | undefined {
 
 /** Installs (or replaces) the codec for `type`. 'none' is fixed. */
 export function registerCodec(type: CompressionType, codec: Codec): void {
-  if (!(type in COMPRESSION_IDS)) {
+  if (!Object.hasOwn(COMPRESSION_IDS, type)) {
     throw new RivuletError('INVALID_ARGUMENT', `unknown compression type '${String(type)}'`);
   }
   if (type === 'none') throw new RivuletError('INVALID_ARGUMENT', "the 'none' codec cannot be replaced");

@@ -270,7 +270,7 @@ export function encodeRecordBatch(records: RecordInput[], opts: BatchOptions = {
   const count = records.length;
   if (count === 0) throw invalid('a batch needs at least one record', 'records');
   const compression = opts.compression ?? 'none';
-  const codecId = COMPRESSION_IDS[compression];
+  const codecId = Object.hasOwn(COMPRESSION_IDS, compression) ? COMPRESSION_IDS[compression] : undefined;
   if (codecId === undefined) {
     throw new RivuletError('UNSUPPORTED_COMPRESSION_TYPE', `unknown compression type '${String(compression)}'`);
   }

@@ -117,10 +117,12 @@ describe('codec registry', () => {
         hasCode('UNSUPPORTED_COMPRESSION_TYPE', new RegExp(type)),
       );
     }
-    assert.throws(
-      () => encodeRecordBatch([{ value: 'v' }], { compression: 'brotli' as 'gzip' }),
-      hasCode('UNSUPPORTED_COMPRESSION_TYPE'),
-    );
+    for (const name of ['brotli', 'toString', '__proto__']) {
+      assert.throws(
+        () => encodeRecordBatch([{ value: 'v' }], { compression: name as 'gzip' }),
+        hasCode('UNSUPPORTED_COMPRESSION_TYPE', /unknown compression type/),
+      );
+    }
   });
 
   test('decoding a zstd batch without a zstd codec is UNSUPPORTED_COMPRESSION_TYPE', () => {
@@ -133,6 +135,7 @@ describe('codec registry', () => {
     const codec = { compress: (b: Uint8Array) => b, decompress: (b: Uint8Array) => b };
     assert.throws(() => registerCodec('none', codec), hasCode('INVALID_ARGUMENT'));
     assert.throws(() => registerCodec('brotli' as 'gzip', codec), hasCode('INVALID_ARGUMENT'));
+    assert.throws(() => registerCodec('toString' as 'gzip', codec), hasCode('INVALID_ARGUMENT'));
   });
 
   test('a registered codec (node:zlib for gzip, as the Node side may do) is used both ways', () => {
