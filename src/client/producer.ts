@@ -117,7 +117,7 @@ export class Producer {
     const compression = batch?.compression === undefined ? this.defaultCompression : checkCompression(batch.compression, 'compression');
     const list = batch?.topicMessages;
     if (!Array.isArray(list)) throw new RivuletError('INVALID_ARGUMENT', 'topicMessages must be an array of { topic, messages }');
-    list.forEach((tm, i) => checkTopicMessages(tm, `topicMessages/${i}`));
+    for (let i = 0; i < list.length; i++) checkTopicMessages(list[i]!, `topicMessages/${i}`);
     // Metadata first (usually cached), then every record is appended in one synchronous run.
     const metas: TopicInfo[] = [];
     for (const tm of list) metas.push(this.cluster.cachedTopic(tm.topic) ?? (await this.topicInfo(tm.topic)));

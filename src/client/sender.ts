@@ -118,9 +118,9 @@ export class Sender {
         needMetadata.add(q.topic);
         continue;
       }
-      let group = groups.get(conn);
-      if (group === undefined) groups.set(conn, (group = []));
-      group.push(q);
+      const group = groups.get(conn);
+      if (group === undefined) groups.set(conn, [q]);
+      else group.push(q);
     }
     for (const [conn, queues] of groups) this.fill(conn, queues, now);
     for (const topic of needMetadata) this.refreshMetadata(topic);
@@ -251,9 +251,11 @@ export class Sender {
 
   private settleFromResponse(body: ProduceResponse, items: Item[]): void {
     const answers = new Map<string, { pr: ProduceResponse['topics'][number]['partitions'][number]; path: string }>();
-    body.topics.forEach((t, ti) =>
-      t.partitions.forEach((pr, pi) => answers.set(`${t.name}\u0000${pr.index}`, { pr, path: `topics/${ti}/partitions/${pi}` })),
-    );
+    body.topics.forEach((t, ti) => {
+      t.partitions.forEach((pr, pi) => {
+        answers.set(`${t.name}\u0000${pr.index}`, { pr, path: `topics/${ti}/partitions/${pi}` });
+      });
+    });
     for (const { q, b } of items) {
       const answer = answers.get(`${q.topic}\u0000${q.partition}`);
       if (answer === undefined) {

@@ -1,0 +1,299 @@
+/**
+ * The consumer, with explicit assignment (consumer groups will add `subscribe` next to it; the
+ * `groupId` option is reserved for them). `run` hands messages to `eachMessage` or `eachBatch`
+ * as KafkaJS does, and resolves once `disconnect` stops it; `for await (const batch of consumer)`
+ * iterates over batches instead. Messages of one partition are always handled in order.
+ */
+import { RivuletError } from '../errors.js';
+import type { Cluster } from './cluster.js';
+import { type FetchedBatch, Fetcher, type PartitionState } from './fetcher.js';
+import { backoffMs, type RetryPolicy, retryPolicy, sleep } from './retry.js';
+import type {
+  Batch,
+  ConsumerOptions,
+  ConsumerRunConfig,
+  EachBatchPayload,
+  OffsetSpec,
+  TopicPartitionOffsetSpec,
+  TopicPartitions,
+} from './types.js';
+
+const DEFAULT_MAX_WAIT_MS = 500;
+const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
+const DEFAULT_MAX_BYTES_PER_PARTITION = 1024 * 1024;
+
+function checkSpec(spec: OffsetSpec, path: string): OffsetSpec {
+  if (spec === 'earliest' || spec === 'latest') return spec;
+  if (typeof spec === 'number' && Number.isSafeInteger(spec) && spec >= 0) return spec;
+  if (typeof spec === 'object' && spec !== null && Number.isSafeInteger(spec.timestamp) && spec.timestamp >= 0) {
+    return { timestamp: spec.timestamp };
+  }
+  throw new RivuletError(
+    'INVALID_ARGUMENT',
+    `${path}: offset must be an offset ≥ 0, 'earliest', 'latest' or { timestamp }, got ${JSON.stringify(spec)}`,
+    { path },
+  );
+}
+
+function checkTopicPartition(topic: unknown, partition: unknown, path: string): void {
+  if (typeof topic !== 'string' || topic.length === 0) {
+    throw new RivuletError('INVALID_ARGUMENT', `${path}/topic must be a non-empty string`, { path: `${path}/topic` });
+  }
+  if (!Number.isSafeInteger(partition) || (partition as number) < 0) {
+    throw new RivuletError('INVALID_ARGUMENT', `${path}/partition must be an integer ≥ 0`, { path: `${path}/partition` });
+  }
+}
+
+export class Consumer implements AsyncIterable<Batch> {
+  readonly groupId: string | undefined;
+  private readonly fetcher: Fetcher;
+  private readonly retry: RetryPolicy;
+  private readonly abort = new AbortController();
+  private mode: 'idle' | 'run' | 'iterate' = 'idle';
+  private stopped = false;
+  private running: Promise<void> | undefined;
+
+  /** Use `client.consumer()`. */
+  constructor(cluster: Cluster, opts: ConsumerOptions = {}) {
+    this.groupId = opts.groupId;
+    this.retry = retryPolicy(cluster.opts.retry, opts.retry);
+    const reset = opts.autoOffsetReset ?? 'latest';
+    if (reset !== 'earliest' && reset !== 'latest' && reset !== 'none') {
+      throw new RivuletError('INVALID_ARGUMENT', `autoOffsetReset must be 'earliest', 'latest' or 'none', got ${String(reset)}`);
+    }
+    this.fetcher = new Fetcher(cluster, {
+      maxWaitMs: opts.maxWaitMs ?? DEFAULT_MAX_WAIT_MS,
+      minBytes: opts.minBytes ?? 1,
+      maxBytes: opts.maxBytes ?? DEFAULT_MAX_BYTES,
+      maxBytesPerPartition: opts.maxBytesPerPartition ?? DEFAULT_MAX_BYTES_PER_PARTITION,
+      autoOffsetReset: reset,
+      verifyCrc: opts.verifyCrc ?? true,
+      retry: this.retry,
+      requestTimeoutMs: cluster.opts.requestTimeoutMs,
+    });
+  }
+
+  /** KafkaJS compatibility: connections open on first use. */
+  async connect(): Promise<void> {
+    this.checkOpen();
+  }
+
+  /** Reads exactly these partitions, each from its offset (replaces any earlier assignment). */
+  assign(partitions: TopicPartitionOffsetSpec[]): void {
+    this.checkOpen();
+    if (!Array.isArray(partitions)) throw new RivuletError('INVALID_ARGUMENT', 'assign() takes an array of { topic, partition, offset }');
+    const list = partitions.map((p, i) => {
+      checkTopicPartition(p?.topic, p?.partition, `${i}`);
+      return { topic: p.topic, partition: p.partition, offset: checkSpec(p.offset ?? 'latest', `${i}/offset`) };
+    });
+    this.fetcher.assign(list);
+  }
+
+  /** The assigned partitions. */
+  assignment(): { topic: string; partition: number }[] {
+    return [...this.fetcher.partitions].map((s) => ({ topic: s.topic, partition: s.partition }));
+  }
+
+  /** The next offset the application gets from a partition (-1 while its start is being resolved). */
+  position(topic: string, partition: number): number {
+    const s = this.fetcher.state(topic, partition);
+    if (s === undefined) throw this.notAssigned(topic, partition);
+    return s.fetchOffset < 0 ? -1 : s.position;
+  }
+
+  /** Continues a partition from `offset`; data fetched before is dropped. */
+  seek({ topic, partition, offset }: { topic: string; partition: number; offset: OffsetSpec }): void {
+    checkTopicPartition(topic, partition, 'seek');
+    const s = this.fetcher.state(topic, partition);
+    if (s === undefined) throw this.notAssigned(topic, partition);
+    s.reset(checkSpec(offset, 'seek/offset'));
+    s.position = -1;
+    this.fetcher.wake();
+  }
+
+  /** Stops fetching these partitions (all of a topic's when `partitions` is omitted). */
+  pause(topics: TopicPartitions[]): void {
+    for (const s of this.select(topics)) s.paused = true;
+  }
+
+  /** Fetches these partitions again, from where the application stopped. */
+  resume(topics: TopicPartitions[]): void {
+    for (const s of this.select(topics)) {
+      if (!s.paused) continue;
+      s.paused = false;
+      s.rewind(); // anything fetched while paused was skipped: fetch it again
+    }
+    this.fetcher.wake();
+  }
+
+  /** The paused partitions, by topic. */
+  paused(): { topic: string; partitions: number[] }[] {
+    const byTopic = new Map<string, number[]>();
+    for (const s of this.fetcher.partitions) {
+      if (!s.paused) continue;
+      const list = byTopic.get(s.topic);
+      if (list === undefined) byTopic.set(s.topic, [s.partition]);
+      else list.push(s.partition);
+    }
+    return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
+  }
+
+  /**
+   * Consumes until {@link disconnect}: resolves then, rejects on an error it cannot get past (a
+   * handler that keeps failing past the retry policy, a non-retriable broker error). A handler that
+   * throws gets the same message again after a backoff.
+   */
+  run(config: ConsumerRunConfig): Promise<void> {
+    this.checkOpen();
+    if (this.mode !== 'idle') throw new RivuletError('INVALID_ARGUMENT', `the consumer is already ${this.mode === 'run' ? 'running' : 'being iterated'}`);
+    if (typeof config?.eachMessage !== 'function' && typeof config?.eachBatch !== 'function') {
+      throw new RivuletError('INVALID_ARGUMENT', 'run() needs eachMessage or eachBatch');
+    }
+    this.mode = 'run';
+    this.fetcher.start();
+    this.running = this.runLoop(config);
+    return this.running;
+  }
+
+  /** Iterates over fetched batches; a batch counts as consumed when the next one is asked for. */
+  [Symbol.asyncIterator](): AsyncIterator<Batch> {
+    this.checkOpen();
+    if (this.mode === 'run') throw new RivuletError('INVALID_ARGUMENT', 'the consumer is already running');
+    this.mode = 'iterate';
+    this.fetcher.start();
+    let queue: FetchedBatch[] = [];
+    let current: FetchedBatch | undefined;
+    const consumeCurrent = () => {
+      if (current !== undefined && current.state.generation === current.generation) {
+        current.state.position = current.messages[current.messages.length - 1]!.offset + 1;
+      }
+      current = undefined;
+    };
+    return {
+      next: async (): Promise<IteratorResult<Batch>> => {
+        consumeCurrent();
+        for (;;) {
+          while (queue.length > 0) {
+            const b = queue.shift()!;
+            if (b.state.generation !== b.generation || b.state.paused) continue;
+            current = b;
+            return { done: false, value: toBatch(b) };
+          }
+          const next = await this.fetcher.take();
+          if (next === undefined) return { done: true, value: undefined };
+          queue = next;
+        }
+      },
+      return: async (): Promise<IteratorResult<Batch>> => {
+        consumeCurrent();
+        this.mode = 'idle';
+        return { done: true, value: undefined };
+      },
+    };
+  }
+
+  /** Stops at once (a handler already running finishes on its own); run() resolves. */
+  async disconnect(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.abort.abort();
+    await this.fetcher.stop();
+  }
+
+  private async runLoop(config: ConsumerRunConfig): Promise<void> {
+    const concurrency = Math.max(1, config.partitionsConsumedConcurrently ?? 1);
+    while (!this.stopped) {
+      const result = await this.fetcher.take();
+      if (result === undefined) return;
+      const live = result.filter((b) => b.state.generation === b.generation && !b.state.paused);
+      let next = 0;
+      const worker = async () => {
+        while (next < live.length && !this.stopped) await this.handle(live[next++]!, config);
+      };
+      await Promise.all(Array.from({ length: Math.min(concurrency, live.length) }, worker));
+    }
+  }
+
+  /** Hands one partition's batch to the handler; on a throw, rewinds to the failed message. */
+  private async handle(b: FetchedBatch, config: ConsumerRunConfig): Promise<void> {
+    const s = b.state;
+    const stale = () => s.generation !== b.generation;
+    try {
+      if (config.eachBatch !== undefined) {
+        await this.handleBatch(b, config, stale);
+      } else {
+        const { topic, partition } = s;
+        for (const message of b.messages) {
+          if (this.stopped || stale() || s.paused) return;
+          await config.eachMessage!({
+            topic,
+            partition,
+            message,
+            pause: () => this.pauseOne(s),
+            heartbeat: async () => {},
+          });
+          if (!stale()) s.position = message.offset + 1;
+        }
+      }
+      s.failures = 0;
+    } catch (err) {
+      if (this.stopped) return;
+      s.failures++;
+      if (s.failures > this.retry.retries) {
+        await this.disconnect();
+        throw err;
+      }
+      if (!stale()) s.rewind(); // the failed message comes again
+      await sleep(backoffMs(this.retry, s.failures - 1), this.abort.signal);
+      this.fetcher.wake();
+    }
+  }
+
+  private async handleBatch(b: FetchedBatch, config: ConsumerRunConfig, stale: () => boolean): Promise<void> {
+    const s = b.state;
+    const payload: EachBatchPayload = {
+      batch: toBatch(b),
+      resolveOffset: (offset) => {
+        if (!stale() && offset + 1 > s.position) s.position = offset + 1;
+      },
+      heartbeat: async () => {},
+      isRunning: () => !this.stopped,
+      isStale: () => stale() || s.paused,
+      pause: () => this.pauseOne(s),
+    };
+    await config.eachBatch!(payload);
+    if ((config.eachBatchAutoResolve ?? true) && !stale() && !s.paused) {
+      s.position = b.messages[b.messages.length - 1]!.offset + 1;
+    }
+  }
+
+  private pauseOne(s: PartitionState): () => void {
+    this.pause([{ topic: s.topic, partitions: [s.partition] }]);
+    return () => this.resume([{ topic: s.topic, partitions: [s.partition] }]);
+  }
+
+  private select(topics: TopicPartitions[]): PartitionState[] {
+    if (!Array.isArray(topics)) throw new RivuletError('INVALID_ARGUMENT', 'expected an array of { topic, partitions? }');
+    const out: PartitionState[] = [];
+    for (const { topic, partitions } of topics) {
+      for (const s of this.fetcher.partitions) {
+        if (s.topic === topic && (partitions === undefined || partitions.includes(s.partition))) out.push(s);
+      }
+    }
+    return out;
+  }
+
+  private notAssigned(topic: string, partition: number): RivuletError {
+    return new RivuletError('INVALID_ARGUMENT', `${topic}/${partition} is not assigned to this consumer`, {
+      path: `${topic}/${partition}`,
+    });
+  }
+
+  private checkOpen(): void {
+    if (this.stopped) throw new RivuletError('CLIENT_CLOSED', 'the consumer was disconnected');
+  }
+}
+
+function toBatch(b: FetchedBatch): Batch {
+  return { topic: b.state.topic, partition: b.state.partition, highWatermark: b.highWatermark, messages: b.messages };
+}

@@ -1,0 +1,351 @@
+/**
+ * The consumer's fetcher: resolves start offsets (ListOffsets), long-polls Fetch from each
+ * partition's leader, verifies and decodes the returned batches, and hands the results over one
+ * at a time. One fetch is kept ahead of the consumer: the next request goes out as soon as the
+ * previous result has been taken, so a handler's time overlaps the broker's; at most one result
+ * waits untaken, which bounds memory by about two responses (`maxBytes` each).
+ *
+ * Positions: `fetchOffset` is where the next fetch of a partition starts (moved on when data
+ * arrives); `position` is the next offset the application is owed (moved on as it consumes). A
+ * seek, pause or offset reset bumps the partition's `generation`, which voids any result fetched
+ * before it.
+ */
+import { RivuletError } from '../errors.js';
+import { Fetch, type FetchPartitionResponse } from '../protocol/apis/fetch.js';
+import { ListOffsets } from '../protocol/apis/list-offsets.js';
+import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP } from '../protocol/apis/common.js';
+import { decodeRecordBatches } from '../protocol/record-batch.js';
+import { headersObject, toBytesOrNull } from './bytes.js';
+import type { Cluster } from './cluster.js';
+import type { Connection } from './connection.js';
+import { backoffMs, type RetryPolicy, sleep } from './retry.js';
+import type { AutoOffsetReset, KafkaMessage, OffsetSpec } from './types.js';
+
+export interface FetcherOptions {
+  maxWaitMs: number;
+  minBytes: number;
+  maxBytes: number;
+  maxBytesPerPartition: number;
+  autoOffsetReset: AutoOffsetReset;
+  verifyCrc: boolean;
+  retry: RetryPolicy;
+  requestTimeoutMs: number;
+}
+
+export class PartitionState {
+  /** Where to start when `fetchOffset` is unresolved (-1). */
+  spec: OffsetSpec | undefined;
+  fetchOffset = -1;
+  /** The next offset owed to the application (-1 until resolved). */
+  position = -1;
+  paused = false;
+  generation = 0;
+  highWatermark = -1;
+  /** Handler failures in a row (the consumer gives up past its retries). */
+  failures = 0;
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    spec: OffsetSpec,
+  ) {
+    this.spec = spec;
+  }
+
+  /** Voids fetched data and restarts from `spec`. */
+  reset(spec: OffsetSpec): void {
+    this.generation++;
+    this.spec = spec;
+    this.fetchOffset = -1;
+  }
+
+  /** Voids fetched data and restarts at the application's position (pause, handler failure). */
+  rewind(): void {
+    this.generation++;
+    if (this.position >= 0) this.fetchOffset = this.position;
+  }
+}
+
+export interface FetchedBatch {
+  state: PartitionState;
+  generation: number;
+  messages: KafkaMessage[];
+  highWatermark: number;
+}
+
+export class Fetcher {
+  private readonly states = new Map<string, PartitionState>();
+  private buffer: FetchedBatch[][] = [];
+  private stopped = false;
+  private readonly abort = new AbortController();
+  private wakeUp: (() => void) | undefined;
+  private taker: ((r: FetchedBatch[] | undefined) => void) | undefined;
+  private failure: unknown;
+  private loop: Promise<void> | undefined;
+  private errorsInARow = 0;
+
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly opts: FetcherOptions,
+  ) {}
+
+  get partitions(): Iterable<PartitionState> {
+    return this.states.values();
+  }
+
+  state(topic: string, partition: number): PartitionState | undefined {
+    return this.states.get(key(topic, partition));
+  }
+
+  /** Replaces the assignment. */
+  assign(list: { topic: string; partition: number; offset: OffsetSpec }[]): void {
+    this.states.clear();
+    for (const { topic, partition, offset } of list) this.states.set(key(topic, partition), new PartitionState(topic, partition, offset));
+    this.buffer = [];
+    this.wake();
+  }
+
+  /** Starts the fetch loop (once). */
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** Stops at once: waits are cut short, a fetch in flight is ignored when it returns. */
+  stop(): Promise<void> {
+    this.stopped = true;
+    this.abort.abort();
+    this.wake();
+    this.taker?.(undefined);
+    this.taker = undefined;
+    return this.loop ?? Promise.resolve();
+  }
+
+  /** Something changed (assignment, seek, resume): the loop looks again. */
+  wake(): void {
+    const w = this.wakeUp;
+    this.wakeUp = undefined;
+    w?.();
+  }
+
+  /** The next fetched result; undefined once stopped. Throws the error that ended the loop. */
+  take(): Promise<FetchedBatch[] | undefined> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    const ready = this.buffer.shift();
+    if (ready !== undefined) {
+      this.wake();
+      return Promise.resolve(ready);
+    }
+    if (this.stopped) return Promise.resolve(undefined);
+    return new Promise((resolve, reject) => {
+      this.taker = (r) => (r === undefined && this.failure !== undefined ? reject(this.failure) : resolve(r));
+    });
+  }
+
+  private deliver(result: FetchedBatch[]): void {
+    const taker = this.taker;
+    if (taker !== undefined) {
+      this.taker = undefined;
+      taker(result);
+    } else {
+      this.buffer.push(result);
+    }
+  }
+
+  private waitForWake(): Promise<void> {
+    return new Promise((resolve) => {
+      this.wakeUp = resolve;
+    });
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        await this.resolveOffsets();
+        const ready = [...this.states.values()].filter((s) => !s.paused && s.fetchOffset >= 0);
+        if (ready.length === 0 || this.buffer.length > 0) {
+          if (!this.stopped) await this.waitForWake();
+          continue;
+        }
+        const result = await this.fetchOnce(ready);
+        this.errorsInARow = 0;
+        if (result.length > 0 && !this.stopped) this.deliver(result);
+      } catch (err) {
+        if (this.stopped) break;
+        if (!(err instanceof RivuletError) || !err.retriable) {
+          this.failure = err;
+          this.stopped = true;
+          this.taker?.(undefined);
+          this.taker = undefined;
+          break;
+        }
+        // Retriable (broker down, restarting, topic being created): try again, forever, spaced out.
+        await sleep(backoffMs(this.opts.retry, this.errorsInARow++), this.abort.signal);
+      }
+    }
+  }
+
+  /** Resolves every 'earliest' / 'latest' / timestamp start with ListOffsets. */
+  private async resolveOffsets(): Promise<void> {
+    const pending = [...this.states.values()].filter((s) => s.fetchOffset < 0 && s.spec !== undefined);
+    if (pending.length === 0) return;
+    for (const s of pending) {
+      if (typeof s.spec === 'number') this.setStart(s, s.spec);
+    }
+    const byConn = await this.groupByLeader(pending.filter((s) => s.fetchOffset < 0));
+    for (const [conn, states] of byConn) {
+      const generations = states.map((s) => s.generation);
+      const topics = groupTopics(states, (s) => ({ index: s.partition, timestamp: timestampOf(s.spec!) }));
+      const res = await conn.request(ListOffsets, { isolationLevel: 0, topics });
+      for (const t of res.body.topics) {
+        for (const p of t.partitions) {
+          const i = states.findIndex((s) => s.topic === t.name && s.partition === p.index);
+          const s = states[i];
+          if (s === undefined || s.generation !== generations[i]) continue;
+          if (p.errorCode !== 0) {
+            const err = RivuletError.fromWire(p.errorCode, p.errorMessage ?? undefined, `${t.name}/${p.index}`);
+            this.cluster.onPartitionError(t.name, err);
+            throw err;
+          }
+          if (p.offset >= 0) this.setStart(s, p.offset);
+          else s.spec = 'latest'; // no message at or after the timestamp yet: start at the end
+        }
+      }
+    }
+  }
+
+  private setStart(s: PartitionState, offset: number): void {
+    s.fetchOffset = offset;
+    s.position = offset;
+    s.spec = undefined;
+  }
+
+  private async groupByLeader(states: PartitionState[]): Promise<Map<Connection, PartitionState[]>> {
+    const out = new Map<Connection, PartitionState[]>();
+    for (const s of states) {
+      const meta = await this.cluster.topic(s.topic);
+      const p = meta.partitions.find((x) => x.partition === s.partition);
+      if (p === undefined) {
+        this.cluster.invalidate(s.topic);
+        throw new RivuletError('UNKNOWN_TOPIC_OR_PARTITION', `topic '${s.topic}' has no partition ${s.partition}`, {
+          path: `${s.topic}/${s.partition}`,
+        });
+      }
+      const conn = this.cluster.nodeConnection(p.leader);
+      const list = out.get(conn);
+      if (list === undefined) out.set(conn, [s]);
+      else list.push(s);
+    }
+    return out;
+  }
+
+  private async fetchOnce(states: PartitionState[]): Promise<FetchedBatch[]> {
+    const byConn = await this.groupByLeader(states);
+    const results = await Promise.all([...byConn].map(([conn, list]) => this.fetchFrom(conn, list)));
+    return results.flat();
+  }
+
+  private async fetchFrom(conn: Connection, states: PartitionState[]): Promise<FetchedBatch[]> {
+    const asked = states.map((s) => ({ s, generation: s.generation, offset: s.fetchOffset }));
+    const topics = groupTopics(states, (s) => ({
+      index: s.partition,
+      fetchOffset: s.fetchOffset,
+      partitionMaxBytes: this.opts.maxBytesPerPartition,
+    }));
+    const { maxWaitMs, minBytes, maxBytes } = this.opts;
+    const res = await conn.request(
+      Fetch,
+      { maxWaitMs, minBytes, maxBytes, isolationLevel: 0, topics },
+      { timeoutMs: this.opts.requestTimeoutMs + maxWaitMs },
+    );
+    if (this.stopped) return [];
+    const out: FetchedBatch[] = [];
+    let raw = 0;
+    let firstError: RivuletError | undefined;
+    for (const t of res.body.topics) {
+      for (const p of t.partitions) {
+        const chunks = res.raws.slice(raw, raw + p.chunks.length);
+        raw += p.chunks.length;
+        const a = asked.find((x) => x.s.topic === t.name && x.s.partition === p.index);
+        if (a === undefined || a.s.generation !== a.generation || a.s.fetchOffset !== a.offset) continue;
+        if (p.errorCode !== 0) {
+          const err = this.partitionError(a.s, t.name, p);
+          if (err !== undefined) firstError ??= err;
+          continue;
+        }
+        a.s.highWatermark = p.highWatermark;
+        const messages = this.decode(a.s, chunks);
+        if (messages.length > 0) out.push({ state: a.s, generation: a.generation, messages, highWatermark: p.highWatermark });
+      }
+    }
+    // Partitions that answered are delivered; an error elsewhere makes the loop back off.
+    if (firstError !== undefined && out.length === 0) throw firstError;
+    return out;
+  }
+
+  /** Handles a partition's fetch error; returns the error when the loop should back off or stop. */
+  private partitionError(s: PartitionState, topic: string, p: FetchPartitionResponse): RivuletError | undefined {
+    const err = RivuletError.fromWire(p.errorCode, p.errorMessage ?? undefined, `${topic}/${p.index}`, p.details ?? undefined);
+    if (err.code === 'OFFSET_OUT_OF_RANGE') {
+      const policy = this.opts.autoOffsetReset;
+      if (policy === 'none') {
+        return new RivuletError(
+          'OFFSET_OUT_OF_RANGE',
+          `${topic}/${p.index}: offset ${s.fetchOffset} is outside the log [${p.logStartOffset}, ${p.highWatermark}] and autoOffsetReset is 'none'`,
+          { path: `${topic}/${p.index}`, details: { logStartOffset: p.logStartOffset, highWatermark: p.highWatermark } },
+        );
+      }
+      s.reset(policy);
+      return undefined;
+    }
+    this.cluster.onPartitionError(topic, err);
+    return err;
+  }
+
+  /** Decodes fetched chunks into messages at or after the fetch offset, and moves the fetch offset on. */
+  private decode(s: PartitionState, chunks: Uint8Array[]): KafkaMessage[] {
+    const messages: KafkaMessage[] = [];
+    const from = s.fetchOffset;
+    let next = from;
+    for (const chunk of chunks) {
+      for (const batch of decodeRecordBatches(chunk, { verifyCrc: this.opts.verifyCrc })) {
+        const end = batch.baseOffset + batch.lastOffsetDelta + 1;
+        if (end > next) next = end;
+        if (batch.isControl) continue;
+        for (const r of batch.records) {
+          // A fetch returns the whole batch holding the offset asked for: skip what is before it.
+          if (r.offset < from) continue;
+          messages.push({
+            key: toBytesOrNull(r.key),
+            value: toBytesOrNull(r.value),
+            headers: headersObject(r.headers),
+            offset: r.offset,
+            timestamp: r.timestamp,
+          });
+        }
+      }
+    }
+    s.fetchOffset = next;
+    return messages;
+  }
+}
+
+function key(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`;
+}
+
+function timestampOf(spec: OffsetSpec): number {
+  if (spec === 'earliest') return EARLIEST_TIMESTAMP;
+  if (spec === 'latest') return LATEST_TIMESTAMP;
+  if (typeof spec === 'object') return spec.timestamp;
+  return spec;
+}
+
+function groupTopics<T>(states: PartitionState[], entry: (s: PartitionState) => T): { name: string; partitions: T[] }[] {
+  const byTopic = new Map<string, T[]>();
+  for (const s of states) {
+    const list = byTopic.get(s.topic);
+    if (list === undefined) byTopic.set(s.topic, [entry(s)]);
+    else list.push(entry(s));
+  }
+  return [...byTopic].map(([name, partitions]) => ({ name, partitions }));
+}
