@@ -282,15 +282,19 @@ export class PartitionLog {
         { details: { logStartOffset, logEndOffset } },
       );
     }
+    if (!(maxBytes >= 0) || maxBytes === Number.POSITIVE_INFINITY) {
+      throw new RivuletError('INVALID_ARGUMENT', `maxBytes must be a non-negative number, got ${maxBytes}`);
+    }
     if (offset === logEndOffset) return [];
     const all = this.#segments.all;
     const views: Buffer[] = [];
-    let remaining = Math.max(0, Math.floor(maxBytes));
+    let remaining = Math.floor(maxBytes);
     let from = offset;
     try {
       for (let i = this.#segments.indexOf(offset); i < all.length; i++) {
         const seg = all[i]!;
         if (from < seg.nextOffset) {
+          const position = seg.positionOf(from);
           const view = seg.read(from, remaining);
           // Past the first batch only whole batches that fit.
           if (views.length > 0 && view.length > remaining) break;
@@ -298,7 +302,8 @@ export class PartitionLog {
             views.push(view);
             remaining -= view.length;
           }
-          if (remaining <= 0) break;
+          // Stopped before the segment's end: the next batch did not fit.
+          if (remaining <= 0 || position + view.length < seg.size) break;
         }
         const following = all[i + 1];
         if (following === undefined) break;
@@ -390,14 +395,19 @@ export class PartitionLog {
       this.#logStartOffset = offset;
       this.#flushedOffset = Math.max(this.#flushedOffset, offset);
     }
-    return this.applyRetention(this.#clock());
+    // Only the segments below the new log start go now; time and size retention keep their timer.
+    return this.#deleteExpired(this.#clock(), { ...this.#config, retentionMs: -1, retentionBytes: -1 });
   }
 
   /** Deletes the segments retention selects (see retention.ts) and returns them. */
   applyRetention(now: number = this.#clock()): RetentionResult {
+    return this.#deleteExpired(now, this.#config);
+  }
+
+  #deleteExpired(now: number, policy: TopicConfig): RetentionResult {
     if (this.#closed) return { deleted: [], logStartOffset: this.#logStartOffset };
     const all = this.#segments.all;
-    const reasons = selectExpiredSegments(this.segmentInfos(), this.#config, this.#logStartOffset, now);
+    const reasons = selectExpiredSegments(this.segmentInfos(), policy, this.#logStartOffset, now);
     const deleted: DeletedSegment[] = [];
     for (const reason of reasons) {
       const seg = all[0]!;
@@ -457,7 +467,7 @@ export class PartitionLog {
     } finally {
       for (const s of segs) this.#flushing.delete(s);
     }
-    if (truncations === this.#truncations && !this.#closed) {
+    if (truncations === this.#truncations) {
       this.#flushedOffset = Math.max(this.#flushedOffset, Math.min(target, this.logEndOffset));
       this.#check('sync');
     }

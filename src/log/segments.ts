@@ -203,7 +203,8 @@ export class Segments {
     this.#closed = true;
     this.#prepareAgain = false;
     await this.whenPrepared();
-    for (const seg of this.#list.splice(0)) seg.destroy();
+    // The list stays: a deleted log still answers its offsets (from the segments' last state).
+    for (const seg of this.#list) seg.destroy();
   }
 
   #make(baseOffset: number, create: boolean): NativeSegment {

@@ -20,7 +20,7 @@ const log = PartitionLog.open(dir, config, { logger: quiet });
 process.stdout.write(`start ${log.logEndOffset}\n`);
 for (let i = 1; ; i++) {
   const first = log.logEndOffset;
-  log.append(makeBatch({ first, count, pad: 40 }));
+  log.append(makeBatch({ first, count, pad: 200 }));
   if (i % every === 0) {
     await log.sync();
     // Pipes are synchronous on Linux: once written, the parent can rely on this line.

@@ -38,7 +38,11 @@ describe('retention (pure selection)', () => {
     assert.deepEqual(selectExpiredSegments(segs, policy, 0, 1e12), []);
   });
   test('by time: segments whose max timestamp is before now − retention.ms, never the active one', () => {
-    assert.deepEqual(selectExpiredSegments(segs, { ...policy, retentionMs: 1000 }, 0, 3500), ['retention.ms']);
+    assert.deepEqual(selectExpiredSegments(segs, { ...policy, retentionMs: 1000 }, 0, 2500), ['retention.ms']);
+    assert.deepEqual(selectExpiredSegments(segs, { ...policy, retentionMs: 1000 }, 0, 3500), [
+      'retention.ms',
+      'retention.ms',
+    ]);
     assert.deepEqual(selectExpiredSegments(segs, { ...policy, retentionMs: 0 }, 0, 1e12), [
       'retention.ms',
       'retention.ms',
@@ -47,7 +51,9 @@ describe('retention (pure selection)', () => {
   });
   test('by size: oldest first while the rest still reaches the limit', () => {
     assert.deepEqual(selectExpiredSegments(segs, { ...policy, retentionBytes: 250 }, 0, 0), ['retention.bytes']);
-    assert.deepEqual(selectExpiredSegments(segs, { ...policy, retentionBytes: 249 }, 0, 0), [
+    // As Kafka: a segment goes only if the rest still reaches the limit, so 249 deletes one segment.
+    assert.deepEqual(selectExpiredSegments(segs, { ...policy, retentionBytes: 249 }, 0, 0), ['retention.bytes']);
+    assert.deepEqual(selectExpiredSegments(segs, { ...policy, retentionBytes: 150 }, 0, 0), [
       'retention.bytes',
       'retention.bytes',
     ]);
@@ -98,7 +104,7 @@ describe('retention on a partition log', () => {
 
   test('retention by size deletes the oldest closed segments beyond retention.bytes', async (t) => {
     const dir = tempDir(t);
-    const log = open(dir, { retentionBytes: -1 });
+    const log = open(dir, { retentionBytes: -1, retentionMs: -1 });
     t.after(() => log.close());
     fill(log, 5);
     const infos = log.segmentInfos();
@@ -107,6 +113,7 @@ describe('retention on a partition log', () => {
       resolveTopicConfig({
         segmentBytes: 64 * 1024,
         segmentIndexBytes: 16 * 1024,
+        retentionMs: -1,
         retentionBytes: total - infos[0]!.size,
       }),
     );
@@ -116,7 +123,9 @@ describe('retention on a partition log', () => {
       [[0, 'retention.bytes']],
     );
     assert.equal(log.size, total - infos[0]!.size);
-    log.updateConfig(resolveTopicConfig({ segmentBytes: 64 * 1024, segmentIndexBytes: 16 * 1024, retentionBytes: 0 }));
+    log.updateConfig(
+      resolveTopicConfig({ segmentBytes: 64 * 1024, segmentIndexBytes: 16 * 1024, retentionMs: -1, retentionBytes: 0 }),
+    );
     log.applyRetention();
     assert.equal(log.segmentCount, 1, 'the active segment is never deleted, even over the limit');
     assert.equal(log.logStartOffset, infos.at(-1)!.baseOffset);
