@@ -67,16 +67,22 @@ export function explainClientError(err: unknown, ctx: ErrorContext): CliError {
     case 'TOPIC_ALREADY_EXISTS':
       return new CliError(ctx.topic === undefined ? err.message : `topic '${ctx.topic}' already exists`);
     case 'INVALID_TOPIC_EXCEPTION':
-      return new CliError(`invalid topic name${ctx.topic === undefined ? '' : ` '${ctx.topic}'`}: ${detail(err)}`);
+      return new CliError(prefixed('invalid topic name', err));
     case 'INVALID_CONFIG':
-      return new CliError(`invalid config: ${detail(err)}`);
+      return new CliError(prefixed('invalid config', err));
     case 'INVALID_PARTITIONS':
-      return new CliError(`invalid partition count: ${detail(err)}`);
+      return new CliError(prefixed('invalid partition count', err));
     case 'BROKER_SHUTTING_DOWN':
       return new CliError(`broker at ${where} is shutting down`);
     default:
       return new CliError(err.message);
   }
+}
+
+/** The broker's words, behind `what: ` unless they already start by saying what is invalid. */
+function prefixed(what: string, err: RivuletError): string {
+  const text = detail(err);
+  return /^invalid\b/i.test(text) ? text : `${what}: ${text}`;
 }
 
 /** The broker's own words, without the `CODE at path:` prefix RivuletError.fromWire adds. */
