@@ -20,7 +20,10 @@ export function toAssignment(
   const acc = new Map<string, Set<number>>();
   for (const [topic, partitions] of entries) {
     let set = acc.get(topic);
-    if (set === undefined) acc.set(topic, (set = new Set()));
+    if (set === undefined) {
+      set = new Set();
+      acc.set(topic, set);
+    }
     for (const p of partitions) set.add(p);
   }
   const out = new Map<string, number[]>();

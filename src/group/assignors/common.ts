@@ -90,8 +90,14 @@ export function finish(members: readonly AssignorMember[], acc: Map<string, Map<
 /** Adds one partition to a member's accumulating assignment. */
 export function give(acc: Map<string, Map<string, number[]>>, memberId: string, topic: string, partition: number): void {
   let topics = acc.get(memberId);
-  if (topics === undefined) acc.set(memberId, (topics = new Map()));
+  if (topics === undefined) {
+    topics = new Map();
+    acc.set(memberId, topics);
+  }
   let ps = topics.get(topic);
-  if (ps === undefined) topics.set(topic, (ps = []));
+  if (ps === undefined) {
+    ps = [];
+    topics.set(topic, ps);
+  }
   ps.push(partition);
 }
