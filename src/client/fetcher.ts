@@ -43,6 +43,11 @@ export class PartitionState {
   highWatermark = -1;
   /** Handler failures in a row (the consumer gives up past its retries). */
   failures = 0;
+  /**
+   * After a start by timestamp: records before the first one at or after it are skipped (the
+   * broker answers with the base offset of the first batch that reaches the timestamp).
+   */
+  skipBeforeTimestamp: number | undefined;
 
   constructor(
     readonly topic: string,
@@ -57,6 +62,7 @@ export class PartitionState {
     this.generation++;
     this.spec = spec;
     this.fetchOffset = -1;
+    this.skipBeforeTimestamp = undefined;
   }
 
   /** Voids fetched data and restarts at the application's position (pause, handler failure). */
@@ -206,8 +212,13 @@ export class Fetcher {
             this.cluster.onPartitionError(t.name, err);
             throw err;
           }
-          if (p.offset >= 0) this.setStart(s, p.offset);
-          else s.spec = 'latest'; // no message at or after the timestamp yet: start at the end
+          if (p.offset < 0) {
+            s.spec = 'latest'; // no message at or after the timestamp yet: start at the end
+            continue;
+          }
+          const spec = s.spec;
+          this.setStart(s, p.offset);
+          if (typeof spec === 'object') s.skipBeforeTimestamp = spec.timestamp;
         }
       }
     }
@@ -314,6 +325,13 @@ export class Fetcher {
         for (const r of batch.records) {
           // A fetch returns the whole batch holding the offset asked for: skip what is before it.
           if (r.offset < from) continue;
+          if (s.skipBeforeTimestamp !== undefined) {
+            if (r.timestamp < s.skipBeforeTimestamp) {
+              if (s.position <= r.offset) s.position = r.offset + 1;
+              continue;
+            }
+            s.skipBeforeTimestamp = undefined;
+          }
           messages.push({
             key: toBytesOrNull(r.key),
             value: toBytesOrNull(r.value),

@@ -65,6 +65,8 @@ export class Producer {
   private readonly allowAutoTopicCreation: boolean;
   private readonly onClose: (p: Producer) => void;
   private closing: Promise<void> | undefined;
+  /** Sends still loading metadata: their records are not queued yet. */
+  private readonly staging = new Set<Promise<unknown>>();
 
   /** Use `client.producer()`. */
   constructor(cluster: Cluster, opts: ProducerOptions = {}, onClose: (p: Producer) => void = () => {}) {
@@ -119,9 +121,21 @@ export class Producer {
     if (!Array.isArray(list)) throw new RivuletError('INVALID_ARGUMENT', 'topicMessages must be an array of { topic, messages }');
     for (let i = 0; i < list.length; i++) checkTopicMessages(list[i]!, `topicMessages/${i}`);
     // Metadata first (usually cached), then every record is appended in one synchronous run.
-    const metas: TopicInfo[] = [];
-    for (const tm of list) metas.push(this.cluster.cachedTopic(tm.topic) ?? (await this.topicInfo(tm.topic)));
-    this.checkOpen();
+    let metas: TopicInfo[];
+    const cached = list.map((tm) => this.cluster.cachedTopic(tm.topic));
+    if (cached.every((m) => m !== undefined)) {
+      metas = cached as TopicInfo[];
+    } else {
+      // A flush or close that starts meanwhile waits for this call to queue its records.
+      const loading = Promise.all(list.map((tm, i) => cached[i] ?? this.topicInfo(tm.topic)));
+      this.staging.add(loading);
+      try {
+        metas = await loading;
+      } finally {
+        this.staging.delete(loading);
+      }
+      if (this.cluster.isClosed) throw new RivuletError('CLIENT_CLOSED', 'the client was closed');
+    }
     // Every message is checked before any is queued, so a bad one fails the call and sends nothing.
     const now = Date.now();
     // Keyless records without a partition get theirs (-1 here) while being queued: the sticky
@@ -161,6 +175,7 @@ export class Producer {
 
   /** Sends everything accumulated now (ignoring lingerMs) and waits until all of it is settled. */
   async flush(): Promise<void> {
+    while (this.staging.size > 0) await Promise.allSettled([...this.staging]);
     this.acc.sealAll();
     this.sender.wake();
     const all = [...this.acc.unsettled].map((b) => b.done);

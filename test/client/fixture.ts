@@ -1,0 +1,64 @@
+/** Real brokers on port 0 in fresh temporary data directories, and SDK clients pointed at them. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Broker, type BrokerOptions } from '../../src/index.js';
+import { Rivulet, type RivuletConfig } from '../../src/client/index.js';
+
+export interface Fixture {
+  broker: Broker;
+  dataDir: string;
+  address: string;
+  /** A client of this broker, closed by stop(). */
+  client(config?: Partial<RivuletConfig>): Rivulet;
+  /** Closes the broker and starts it again on the same port and data directory. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Fast retries, so failures in tests surface in well under a second. */
+export const FAST_RETRY = { retries: 5, initialRetryTimeMs: 20, maxRetryTimeMs: 200 };
+
+export async function startBroker(options: Partial<BrokerOptions> = {}): Promise<Fixture> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'rivulet-client-'));
+  const base: BrokerOptions = { port: 0, segmentBytes: 1 << 20, retentionCheckIntervalMs: 3_600_000, ...options, dataDir };
+  const clients: Rivulet[] = [];
+  const broker = await Broker.start(base);
+  const f: Fixture = {
+    broker,
+    dataDir,
+    address: `ws://127.0.0.1:${broker.port}`,
+    client(config = {}) {
+      const c = new Rivulet({ brokers: [f.address], clientId: 'test', retry: FAST_RETRY, ...config });
+      clients.push(c);
+      return c;
+    },
+    async restart() {
+      await f.broker.close();
+      f.broker = await Broker.start({ ...base, port: f.broker.port });
+    },
+    async stop() {
+      await Promise.allSettled(clients.map((c) => c.close()));
+      await f.broker.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return f;
+}
+
+export function text(b: Uint8Array | null): string | null {
+  return b === null ? null : new TextDecoder().decode(b);
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls `cond` until it holds or `ms` pass. */
+export async function eventually(cond: () => boolean, ms = 5_000, what = 'condition'): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
