@@ -168,9 +168,11 @@ Segment::ScanResult Segment::ScanFromLastEntry(uint64_t limit) {
 }
 
 uint64_t Segment::NonZeroBytesAfter(uint64_t position) const {
-  // How far the garbage after a cut reaches: up to the last non-zero byte before the first page
-  // that is entirely zero (preallocated space). Cheap, and exact for the usual torn tail; bytes
-  // past a zero page are not counted, though DiscardUncleanTail removes them all the same.
+  // How much garbage follows the valid data. A file cut to its data (sealed) ends where its
+  // garbage ends. A preallocated file ends in zeros: there the garbage reaches the last non-zero
+  // byte before the first page that is entirely zero (exact for the usual torn tail; bytes past a
+  // zero page are not counted, though DiscardUncleanTail removes them all the same). Either way,
+  // a tail of nothing but zeros is no garbage at all.
   const uint64_t limit = log_->fileBytes();
   const uint8_t* base = log_->readable();
   uint64_t end = position;
@@ -184,6 +186,7 @@ uint64_t Segment::NonZeroBytesAfter(uint64_t position) const {
     end = last;
     pos = pageEnd;
   }
+  if (end > position && limit < config_.segmentBytes) return limit - position;
   return end - position;
 }
 
@@ -199,7 +202,9 @@ Status Segment::DiscardUncleanTail() {
     return status;
   }
   cleanTail_ = true;
-  log_->Reserve(before);  // on ENOSPC the next append that needs the room reports it
+  // A preallocated file gets its room back (on ENOSPC the next append that needs it reports it);
+  // one that was cut to its data (sealed) stays cut until an append needs room.
+  if (before >= config_.segmentBytes) log_->Reserve(before);
   return Status::Ok();
 }
 

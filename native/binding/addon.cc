@@ -1,0 +1,90 @@
+// Entry point of rivulet_native.node: the module functions of NativeAddon (src/log/native.ts)
+// and the Segment class. Only src/log loads it.
+#include <napi.h>
+
+#include "binding/errors.h"
+#include "binding/segment_wrap.h"
+#include "binding/workers.h"
+#include "core/crc32c.h"
+#include "core/limits.h"
+
+namespace rivulet {
+
+namespace {
+
+constexpr int64_t kMaxCrc = 0xffffffffll;
+
+// crc32c(data: Uint8Array, initial = 0): number
+Napi::Value Crc32cJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint8_t* data = nullptr;
+  size_t length = 0;
+  int64_t initial = 0;
+  if (!GetBytes(env, info[0], "data", &data, &length) ||
+      !GetOptionalInteger(env, info[1], "initial", 0, kMaxCrc, 0, &initial)) {
+    return Napi::Value();
+  }
+  return Napi::Number::New(env, Crc32c(static_cast<uint32_t>(initial), data, length));
+}
+
+Napi::Value Crc32cImplJs(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), Crc32cImplName()); }
+
+Napi::Value StorageErrorCodesJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array codes = Napi::Array::New(env, kStorageErrorCodeCount);
+  for (int i = 0; i < kStorageErrorCodeCount; i++) codes.Set(static_cast<uint32_t>(i), kStorageErrorCodeNames[i]);
+  return codes;
+}
+
+Napi::Value SetStorageErrorClassJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsFunction()) {
+    ThrowTypeError(env, "setStorageErrorClass expects a class");
+    return Napi::Value();
+  }
+  AddonData* data = env.GetInstanceData<AddonData>();
+  data->storageErrorClass = Napi::Persistent(info[0].As<Napi::Function>());
+  return env.Undefined();
+}
+
+// prepareSegment(dir, segmentBytes, indexBytes): Promise<void>. Misuse rejects too, so callers
+// handle one failure path.
+Napi::Value PrepareSegmentJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string dir;
+  int64_t segmentBytes = 0;
+  int64_t indexBytes = 0;
+  if (!GetString(env, info[0], "dir", &dir) ||
+      !GetInteger(env, info[1], "segmentBytes", kMinSegmentBytes, kMaxSegmentBytes, &segmentBytes) ||
+      !GetInteger(env, info[2], "indexBytes", kMinIndexBytes, kMaxIndexBytes, &indexBytes)) {
+    return RejectedPromise(env, Napi::Value());
+  }
+  if (dir.empty()) {
+    ThrowRangeError(env, "dir must not be empty");
+    return RejectedPromise(env, Napi::Value());
+  }
+  auto* worker = new PrepareWorker(env, std::move(dir), static_cast<uint64_t>(segmentBytes), static_cast<uint64_t>(indexBytes));
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+}  // namespace
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  env.SetInstanceData(new AddonData());
+  exports.Set("Segment", SegmentWrap::Define(env));
+  exports.Set("prepareSegment", Napi::Function::New(env, PrepareSegmentJs, "prepareSegment"));
+  exports.Set("crc32c", Napi::Function::New(env, Crc32cJs, "crc32c"));
+  exports.Set("crc32cImpl", Napi::Function::New(env, Crc32cImplJs, "crc32cImpl"));
+  exports.Set("storageErrorCodes", Napi::Function::New(env, StorageErrorCodesJs, "storageErrorCodes"));
+  exports.Set("setStorageErrorClass", Napi::Function::New(env, SetStorageErrorClassJs, "setStorageErrorClass"));
+  return exports;
+}
+
+}  // namespace rivulet
+
+// NODE_API_MODULE pastes the function name into an identifier: it needs an unqualified name.
+static Napi::Object InitRivuletNative(Napi::Env env, Napi::Object exports) { return rivulet::Init(env, exports); }
+
+NODE_API_MODULE(rivulet_native, InitRivuletNative)

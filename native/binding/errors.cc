@@ -1,0 +1,107 @@
+#include "binding/errors.h"
+
+#include <cmath>
+#include <cstdio>
+
+namespace rivulet {
+
+namespace {
+
+std::string NumberText(double d) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%.17g", d);
+  return text;
+}
+
+}  // namespace
+
+Napi::Value MakeStorageError(Napi::Env env, const Status& status) {
+  Napi::EscapableHandleScope scope(env);
+  const Napi::Value code = Napi::String::New(env, status.codeName());
+  const Napi::Value message = Napi::String::New(env, status.message());
+  const Napi::Value sysErrno = status.sysErrno() != 0 ? Napi::Number::New(env, status.sysErrno()) : env.Undefined();
+  const Napi::Value path = status.path().empty() ? env.Undefined() : Napi::String::New(env, status.path());
+  AddonData* data = env.GetInstanceData<AddonData>();
+  if (data != nullptr && !data->storageErrorClass.IsEmpty()) {
+    Napi::Object error = data->storageErrorClass.New({code, message, sysErrno, path});
+    if (env.IsExceptionPending()) return Napi::Value();
+    return scope.Escape(error);
+  }
+  Napi::Error error = Napi::Error::New(env, status.message());
+  error.Set("code", code);
+  error.Set("errno", sysErrno);
+  error.Set("path", path);
+  if (env.IsExceptionPending()) return Napi::Value();
+  return scope.Escape(error.Value());
+}
+
+void ThrowStatus(Napi::Env env, const Status& status) {
+  Napi::Value error = MakeStorageError(env, status);
+  if (error.IsEmpty()) return;  // building it threw: that exception is pending instead
+  Napi::Error(env, error).ThrowAsJavaScriptException();
+}
+
+void ThrowTypeError(Napi::Env env, const std::string& message) {
+  Napi::TypeError::New(env, message).ThrowAsJavaScriptException();
+}
+
+void ThrowRangeError(Napi::Env env, const std::string& message) {
+  Napi::RangeError::New(env, message).ThrowAsJavaScriptException();
+}
+
+bool GetInteger(Napi::Env env, Napi::Value value, const char* name, int64_t min, int64_t max, int64_t* out) {
+  if (!value.IsNumber()) {
+    ThrowTypeError(env, std::string(name) + " must be a number");
+    return false;
+  }
+  const double d = value.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d) || std::trunc(d) != d) {
+    ThrowRangeError(env, std::string(name) + " must be an integer, got " + NumberText(d));
+    return false;
+  }
+  if (d < static_cast<double>(min) || d > static_cast<double>(max)) {
+    ThrowRangeError(env, std::string(name) + " must be between " + std::to_string(min) + " and " +
+                             std::to_string(max) + ", got " + NumberText(d));
+    return false;
+  }
+  *out = static_cast<int64_t>(d);
+  return true;
+}
+
+bool GetOptionalInteger(Napi::Env env, Napi::Value value, const char* name, int64_t min, int64_t max,
+                        int64_t fallback, int64_t* out) {
+  if (value.IsUndefined()) {
+    *out = fallback;
+    return true;
+  }
+  return GetInteger(env, value, name, min, max, out);
+}
+
+bool GetBytes(Napi::Env env, Napi::Value value, const char* name, uint8_t** data, size_t* length) {
+  if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    ThrowTypeError(env, std::string(name) + " must be a Uint8Array or Buffer");
+    return false;
+  }
+  Napi::Uint8Array array = value.As<Napi::Uint8Array>();
+  *data = array.Data();
+  *length = array.ByteLength();
+  return true;
+}
+
+bool GetString(Napi::Env env, Napi::Value value, const char* name, std::string* out) {
+  if (!value.IsString()) {
+    ThrowTypeError(env, std::string(name) + " must be a string");
+    return false;
+  }
+  *out = value.As<Napi::String>().Utf8Value();
+  return true;
+}
+
+Napi::Value RejectedPromise(Napi::Env env, Napi::Value error) {
+  if (error.IsEmpty()) error = env.GetAndClearPendingException().Value();
+  Napi::Promise::Deferred deferred = Napi::Promise::Deferred::New(env);
+  deferred.Reject(error);
+  return deferred.Promise();
+}
+
+}  // namespace rivulet

@@ -1,0 +1,236 @@
+#include "binding/segment_wrap.h"
+
+#include "binding/errors.h"
+#include "binding/workers.h"
+#include "core/limits.h"
+
+namespace rivulet {
+
+namespace {
+
+// A zero-copy view holds one of these: the mapping is unmapped only after the last view (and the
+// segment, and any flush) let go of it.
+using MappingRef = std::shared_ptr<MappedFile>;
+
+void FinalizeView(napi_env, void*, void* hint) { delete static_cast<MappingRef*>(hint); }
+
+// A Buffer over `view`'s bytes without copying them. Runtimes that forbid external buffers
+// (a V8 sandbox) get a copy instead, which is slower but equally correct.
+Napi::Value ViewToBuffer(Napi::Env env, SegmentView& view) {
+  if (view.length == 0) return Napi::Buffer<uint8_t>::New(env, 0);
+  auto* hold = new MappingRef(std::move(view.file));
+  void* data = const_cast<uint8_t*>(view.data);  // the pages are mapped read-only: writes fault
+  napi_value buffer = nullptr;
+  if (napi_create_external_buffer(env, view.length, data, FinalizeView, hold, &buffer) == napi_ok) {
+    return Napi::Value(env, buffer);
+  }
+  delete hold;  // not adopted by a Buffer; the segment still holds the mapping
+  if (env.IsExceptionPending()) env.GetAndClearPendingException();
+  return Napi::Buffer<uint8_t>::Copy(env, view.data, view.length);
+}
+
+bool GetOffset(Napi::Env env, Napi::Value value, const char* name, int64_t* out) {
+  return GetInteger(env, value, name, 0, kMaxSafeInteger, out);
+}
+
+}  // namespace
+
+Napi::Function SegmentWrap::Define(Napi::Env env) {
+  return DefineClass(env, "Segment",
+                     {
+                         InstanceAccessor("baseOffset", &SegmentWrap::GetBaseOffset, nullptr),
+                         InstanceAccessor("nextOffset", &SegmentWrap::GetNextOffset, nullptr),
+                         InstanceAccessor("size", &SegmentWrap::GetSize, nullptr),
+                         InstanceAccessor("maxTimestamp", &SegmentWrap::GetMaxTimestamp, nullptr),
+                         InstanceAccessor("active", &SegmentWrap::GetActive, nullptr),
+                         InstanceMethod("recover", &SegmentWrap::Recover),
+                         InstanceMethod("append", &SegmentWrap::Append),
+                         InstanceMethod("read", &SegmentWrap::Read),
+                         InstanceMethod("positionOf", &SegmentWrap::PositionOf),
+                         InstanceMethod("offsetForTimestamp", &SegmentWrap::OffsetForTimestamp),
+                         InstanceMethod("flush", &SegmentWrap::Flush),
+                         InstanceMethod("truncateTo", &SegmentWrap::TruncateTo),
+                         InstanceMethod("seal", &SegmentWrap::Seal),
+                         InstanceMethod("close", &SegmentWrap::Close),
+                         InstanceMethod("destroy", &SegmentWrap::Destroy),
+                     });
+}
+
+SegmentWrap::SegmentWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SegmentWrap>(info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) {
+    ThrowTypeError(env, "Segment options must be an object");
+    return;
+  }
+  Napi::Object opts = info[0].As<Napi::Object>();
+  SegmentConfig config;
+  int64_t baseOffset = 0;
+  int64_t segmentBytes = 0;
+  int64_t indexIntervalBytes = 0;
+  int64_t indexBytes = 0;
+  Napi::Value create = opts.Get("create");
+  if (env.IsExceptionPending()) return;
+  if (!GetString(env, opts.Get("dir"), "dir", &config.dir) ||
+      !GetOffset(env, opts.Get("baseOffset"), "baseOffset", &baseOffset) ||
+      !GetInteger(env, opts.Get("segmentBytes"), "segmentBytes", kMinSegmentBytes, kMaxSegmentBytes, &segmentBytes) ||
+      !GetInteger(env, opts.Get("indexIntervalBytes"), "indexIntervalBytes", kMinIndexIntervalBytes,
+                  kMaxIndexIntervalBytes, &indexIntervalBytes) ||
+      !GetInteger(env, opts.Get("indexBytes"), "indexBytes", kMinIndexBytes, kMaxIndexBytes, &indexBytes)) {
+    return;
+  }
+  if (config.dir.empty()) {
+    ThrowRangeError(env, "dir must not be empty");
+    return;
+  }
+  if (!create.IsBoolean()) {
+    ThrowTypeError(env, "create must be a boolean");
+    return;
+  }
+  config.baseOffset = baseOffset;
+  config.segmentBytes = static_cast<uint64_t>(segmentBytes);
+  config.indexIntervalBytes = static_cast<uint64_t>(indexIntervalBytes);
+  config.indexBytes = static_cast<uint64_t>(indexBytes);
+  const Status status = create.As<Napi::Boolean>().Value() ? Segment::Create(config, &segment_)
+                                                           : Segment::Open(config, &segment_);
+  if (!status.ok()) ThrowStatus(env, status);
+}
+
+Napi::Value SegmentWrap::GetBaseOffset(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(segment_->baseOffset()));
+}
+
+Napi::Value SegmentWrap::GetNextOffset(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(segment_->nextOffset()));
+}
+
+Napi::Value SegmentWrap::GetSize(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(segment_->size()));
+}
+
+Napi::Value SegmentWrap::GetMaxTimestamp(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(segment_->maxTimestamp()));
+}
+
+Napi::Value SegmentWrap::GetActive(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), segment_->active());
+}
+
+Napi::Value SegmentWrap::Recover(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RecoveryReport report;
+  const Status status = segment_->Recover(&report);
+  if (!status.ok()) {
+    ThrowStatus(env, status);
+    return Napi::Value();
+  }
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("validBytes", Napi::Number::New(env, static_cast<double>(report.validBytes)));
+  result.Set("truncatedBytes", Napi::Number::New(env, static_cast<double>(report.truncatedBytes)));
+  result.Set("nextOffset", Napi::Number::New(env, static_cast<double>(report.nextOffset)));
+  result.Set("reason", report.stoppedEarly ? Napi::Value(Napi::String::New(env, report.reason)) : env.Null());
+  return result;
+}
+
+Napi::Value SegmentWrap::Append(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint8_t* data = nullptr;
+  size_t byteLength = 0;
+  int64_t start = 0;
+  int64_t length = 0;
+  if (!GetBytes(env, info[0], "batches", &data, &byteLength)) return Napi::Value();
+  const int64_t total = static_cast<int64_t>(byteLength);
+  if (!GetOptionalInteger(env, info[1], "start", 0, total, 0, &start) ||
+      !GetOptionalInteger(env, info[2], "length", 0, total - start, total - start, &length)) {
+    return Napi::Value();
+  }
+  int64_t nextOffset = -1;
+  const Status status = segment_->Append(data + start, static_cast<uint64_t>(length), static_cast<uint64_t>(start), &nextOffset);
+  if (!status.ok()) {
+    ThrowStatus(env, status);
+    return Napi::Value();
+  }
+  return Napi::Number::New(env, static_cast<double>(nextOffset));
+}
+
+Napi::Value SegmentWrap::Read(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t offset = 0;
+  int64_t maxBytes = 0;
+  if (!GetOffset(env, info[0], "offset", &offset) || !GetInteger(env, info[1], "maxBytes", 0, kMaxSafeInteger, &maxBytes)) {
+    return Napi::Value();
+  }
+  SegmentView view;
+  const Status status = segment_->Read(offset, static_cast<uint64_t>(maxBytes), &view);
+  if (!status.ok()) {
+    ThrowStatus(env, status);
+    return Napi::Value();
+  }
+  return ViewToBuffer(env, view);
+}
+
+Napi::Value SegmentWrap::PositionOf(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t offset = 0;
+  if (!GetOffset(env, info[0], "offset", &offset)) return Napi::Value();
+  int64_t position = -1;
+  const Status status = segment_->PositionOf(offset, &position);
+  if (!status.ok()) {
+    ThrowStatus(env, status);
+    return Napi::Value();
+  }
+  return Napi::Number::New(env, static_cast<double>(position));
+}
+
+Napi::Value SegmentWrap::OffsetForTimestamp(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t timestamp = 0;
+  if (!GetInteger(env, info[0], "timestamp", 0, kMaxSafeInteger, &timestamp)) return Napi::Value();
+  int64_t offset = -1;
+  const Status status = segment_->OffsetForTimestamp(timestamp, &offset);
+  if (!status.ok()) {
+    ThrowStatus(env, status);
+    return Napi::Value();
+  }
+  return Napi::Number::New(env, static_cast<double>(offset));
+}
+
+Napi::Value SegmentWrap::Flush(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  FlushJob job;
+  const Status status = segment_->PrepareFlush(&job);
+  if (!status.ok()) return RejectedPromise(env, MakeStorageError(env, status));
+  // Owned by libuv from Queue() on; node-addon-api deletes it after OnOK.
+  auto* worker = new FlushWorker(env, segment_, std::move(job));
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+Napi::Value SegmentWrap::TruncateTo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t offset = 0;
+  if (!GetOffset(env, info[0], "offset", &offset)) return Napi::Value();
+  const Status status = segment_->TruncateTo(offset);
+  if (!status.ok()) ThrowStatus(env, status);
+  return env.Undefined();
+}
+
+Napi::Value SegmentWrap::Seal(const Napi::CallbackInfo& info) {
+  const Status status = segment_->Seal();
+  if (!status.ok()) ThrowStatus(info.Env(), status);
+  return info.Env().Undefined();
+}
+
+Napi::Value SegmentWrap::Close(const Napi::CallbackInfo& info) {
+  const Status status = segment_->Close();
+  if (!status.ok()) ThrowStatus(info.Env(), status);
+  return info.Env().Undefined();
+}
+
+Napi::Value SegmentWrap::Destroy(const Napi::CallbackInfo& info) {
+  const Status status = segment_->Destroy();
+  if (!status.ok()) ThrowStatus(info.Env(), status);
+  return info.Env().Undefined();
+}
+
+}  // namespace rivulet
