@@ -187,13 +187,15 @@ export class GroupCoordinator {
     const group = req.memberEpoch === JOIN_EPOCH ? this.getOrCreateGroup(req.groupId) : this.groups.get(req.groupId);
     if (group === undefined) fail('UNKNOWN_MEMBER_ID', `group '${req.groupId}' has no member '${req.memberId}'`);
     const joining = req.memberEpoch === JOIN_EPOCH;
+    const sizeBefore = group.members.size;
     const member = joining ? this.join(group, req) : this.existingMember(group, req);
+    const added = group.members.size > sizeBefore;
 
     const change = this.updateMember(member, req, client);
     // Other members' resolutions only change with the metadata (onMetadataChange), so the group's
     // subscriptions are looked at again only when this member's changed.
     const resolvedChanged = (joining || change.subscription) && group.refreshSubscriptions(this.topicCounts);
-    if (resolvedChanged || change.assignor) group.bumpEpoch();
+    if (added || resolvedChanged || change.assignor) group.bumpEpoch();
     this.restartSessionTimer(group, member);
     if (group.groupEpoch > group.assignmentEpoch) group.computeTargetAssignment(getAssignor(group.preferredAssignor())!);
 
@@ -262,7 +264,6 @@ export class GroupCoordinator {
     }
     const member = new GroupMember(memberId, req.instanceId, rebalanceTimeoutMs);
     group.addMember(member);
-    group.bumpEpoch();
     return member;
   }
 

@@ -85,3 +85,14 @@ export class ManualScheduler implements Scheduler {
     return this.queue.filter((e) => !e.cancelled).length;
   }
 }
+
+/** An OffsetLog in memory: each append is one stored batch; replay yields them in order. */
+export class MemoryOffsetLog {
+  readonly batches: Uint8Array[] = [];
+  append(batch: Uint8Array): void {
+    this.batches.push(batch.slice());
+  }
+  *replay(): Iterable<Uint8Array> {
+    yield* this.batches;
+  }
+}
