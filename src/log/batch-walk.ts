@@ -21,6 +21,16 @@ import {
 } from '../protocol/record-batch-layout.js';
 import { native } from './native.js';
 
+/** INVALID_ARGUMENT unless [start, start+length) is a range of `buf`. */
+export function checkRange(buf: Uint8Array, start: number, length: number): void {
+  if (!Number.isInteger(start) || !Number.isInteger(length) || start < 0 || length < 0 || start + length > buf.length) {
+    throw new RivuletError(
+      'INVALID_ARGUMENT',
+      `range [${start}, ${start + length}) outside a ${buf.length}-byte buffer`,
+    );
+  }
+}
+
 /**
  * Walks the batch boundaries of `buf[start, start+length)`. Returns the number of batches;
  * CORRUPT_MESSAGE when a length does not add up, MESSAGE_TOO_LARGE above `maxMessageBytes`.

@@ -27,9 +27,9 @@ import {
   type TopicConfig,
   validateTopicConfig,
 } from './log-config.js';
-import { consoleLogger, PartitionLog, type PartitionLogOptions } from './partition-log.js';
+import { PartitionLog, type PartitionLogOptions } from './partition-log.js';
 import { DEFAULT_RETENTION_CHECK_INTERVAL_MS, type RetentionResult, startRetentionTimer } from './retention.js';
-import type { LogLogger } from './segments.js';
+import { consoleLogger, type LogLogger } from './segments.js';
 import { isInternalTopic, parsePartitionDirName, partitionDir, validateTopicName } from './topic-name.js';
 import { readTopicMetadata, type TopicMetadata, writeTopicMetadata } from './topic-metadata.js';
 

@@ -23,15 +23,15 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { RivuletError } from '../errors.js';
 import { writeFileAtomicSync } from './atomic-file.js';
-import { firstBatchMaxTimestamp, stampLogAppendTime, walkBatches } from './batch-walk.js';
-import { toRivuletError } from './errors.js';
+import { checkRange, firstBatchMaxTimestamp, stampLogAppendTime, walkBatches } from './batch-walk.js';
+import { logClosed, offsetOutOfRange, setTooLarge, toRivuletError } from './errors.js';
 import { GroupCommit } from './group-commit.js';
 import type { TopicConfig } from './log-config.js';
 import type { NativeSegment, RecoveryReport } from './native.js';
 import { assertOffset, assertOffsetOrder, MAX_OFFSET } from './offsets.js';
 import { LOG_START_OFFSET_FILE, loadPartitionDir } from './recovery.js';
 import { type DeletedSegment, type RetentionResult, type SegmentSummary, selectExpiredSegments } from './retention.js';
-import type { LogLogger, SegmentSettings, Segments } from './segments.js';
+import { consoleLogger, type LogLogger, type Segments, segmentSettings } from './segments.js';
 
 export interface PartitionLogOptions {
   /** Where recovery and background failures are reported (default: warnings to the console). */
@@ -55,22 +55,6 @@ export interface SegmentInfo extends SegmentSummary {
   active: boolean;
 }
 
-export const consoleLogger: LogLogger = {
-  info() {},
-  warn(message, fields) {
-    console.warn(`rivulet log: ${message}`, fields ?? '');
-  },
-};
-
-function settingsOf(dir: string, config: TopicConfig): SegmentSettings {
-  return {
-    dir,
-    segmentBytes: config.segmentBytes,
-    indexIntervalBytes: config.indexIntervalBytes,
-    indexBytes: config.segmentIndexBytes,
-  };
-}
-
 export class PartitionLog {
   readonly dir: string;
   /** What recovery of the last segment found at open (null for a new directory). */
@@ -84,8 +68,6 @@ export class PartitionLog {
   #activeSince: number;
   /** Segments written since their last flush. */
   readonly #unflushed = new Set<NativeSegment>();
-  /** Segments a running flush is syncing: retention leaves them alone until it ends. */
-  readonly #flushing = new Set<NativeSegment>();
   /** Bumped by truncation: a flush that started before one does not advance flushedOffset. */
   #truncations = 0;
   readonly #commit: GroupCommit;
@@ -128,7 +110,7 @@ export class PartitionLog {
     const logger = options.logger ?? consoleLogger;
     let loaded: ReturnType<typeof loadPartitionDir>;
     try {
-      loaded = loadPartitionDir(settingsOf(dir, config), logger);
+      loaded = loadPartitionDir(segmentSettings(dir, config), logger);
     } catch (err) {
       throw toRivuletError(err, `opening partition ${dir}`);
     }
@@ -201,7 +183,7 @@ export class PartitionLog {
     const sizesChanged =
       config.segmentBytes !== this.#config.segmentBytes || config.segmentIndexBytes !== this.#config.segmentIndexBytes;
     this.#config = config;
-    Object.assign(this.#segments.settings, settingsOf(this.dir, config));
+    Object.assign(this.#segments.settings, segmentSettings(this.dir, config));
     if (sizesChanged && !this.#closed) this.#segments.prepareNext();
   }
 
@@ -214,27 +196,10 @@ export class PartitionLog {
    */
   append(buf: Uint8Array, start = 0, length: number = buf.length - start): AppendResult {
     this.#checkOpen();
-    if (
-      !Number.isInteger(start) ||
-      !Number.isInteger(length) ||
-      start < 0 ||
-      length < 0 ||
-      start + length > buf.length
-    ) {
-      throw new RivuletError(
-        'INVALID_ARGUMENT',
-        `append range [${start}, ${start + length}) outside a ${buf.length}-byte buffer`,
-      );
-    }
+    checkRange(buf, start, length);
     const config = this.#config;
     const batchCount = walkBatches(buf, start, length, config.maxMessageBytes);
-    if (length > config.segmentBytes) {
-      throw new RivuletError(
-        'RECORD_LIST_TOO_LARGE',
-        `a batch set of ${length} bytes cannot fit a segment of segment.bytes ${config.segmentBytes}`,
-        { details: { size: length, segmentBytes: config.segmentBytes } },
-      );
-    }
+    if (length > config.segmentBytes) throw setTooLarge(length, config);
     const now = this.#clock();
     let appendTime = -1;
     if (config.messageTimestampType === 'LogAppendTime') {
@@ -250,10 +215,10 @@ export class PartitionLog {
     try {
       next = active.append(buf, start, length);
       if (next === -1) {
-        if (active.size === 0) throw this.#doesNotFit(length);
+        if (active.size === 0) throw setTooLarge(length, config);
         active = this.#roll();
         next = active.append(buf, start, length);
-        if (next === -1) throw this.#doesNotFit(length);
+        if (next === -1) throw setTooLarge(length, config);
       }
     } catch (err) {
       throw toRivuletError(err, `append to ${this.dir}`);
@@ -276,62 +241,31 @@ export class PartitionLog {
     const logStartOffset = this.#logStartOffset;
     const logEndOffset = this.logEndOffset;
     if (offset < logStartOffset || offset > logEndOffset) {
-      throw new RivuletError(
-        'OFFSET_OUT_OF_RANGE',
-        `offset ${offset} is outside the log [${logStartOffset}, ${logEndOffset}] of ${this.dir}`,
-        { details: { logStartOffset, logEndOffset } },
-      );
+      throw offsetOutOfRange(`offset ${offset} is outside the log of ${this.dir}`, logStartOffset, logEndOffset);
     }
     if (!(maxBytes >= 0) || maxBytes === Number.POSITIVE_INFINITY) {
       throw new RivuletError('INVALID_ARGUMENT', `maxBytes must be a non-negative number, got ${maxBytes}`);
     }
     if (offset === logEndOffset) return [];
-    const all = this.#segments.all;
-    const views: Buffer[] = [];
-    let remaining = Math.floor(maxBytes);
-    let from = offset;
     try {
-      for (let i = this.#segments.indexOf(offset); i < all.length; i++) {
-        const seg = all[i]!;
-        if (from < seg.nextOffset) {
-          const position = seg.positionOf(from);
-          const view = seg.read(from, remaining);
-          // Past the first batch only whole batches that fit.
-          if (views.length > 0 && view.length > remaining) break;
-          if (view.length > 0) {
-            views.push(view);
-            remaining -= view.length;
-          }
-          // Stopped before the segment's end: the next batch did not fit.
-          if (remaining <= 0 || position + view.length < seg.size) break;
-        }
-        const following = all[i + 1];
-        if (following === undefined) break;
-        from = following.baseOffset;
-      }
+      return this.#segments.read(offset, Math.floor(maxBytes));
     } catch (err) {
       throw toRivuletError(err, `read from ${this.dir}`);
     }
-    return views;
   }
 
   /** Offset of the first batch whose maxTimestamp ≥ `timestamp` (at least the log start); null if none. */
   offsetForTimestamp(timestamp: number): number | null {
     this.#checkOpen();
-    for (const seg of this.#segments.all) {
-      if (seg.maxTimestamp < timestamp) continue;
-      const found = seg.offsetForTimestamp(timestamp);
-      if (found >= 0) {
-        const offset = Math.max(found, this.#logStartOffset);
-        return offset < this.logEndOffset ? offset : null;
-      }
-    }
-    return null;
+    const found = this.#segments.offsetForTimestamp(timestamp);
+    if (found < 0) return null;
+    const offset = Math.max(found, this.#logStartOffset);
+    return offset < this.logEndOffset ? offset : null;
   }
 
   /** Group commit: resolves once everything appended before the call is on disk. */
   sync(): Promise<void> {
-    if (this.#closed) return Promise.reject(this.#closedError());
+    if (this.#closed) return Promise.reject(logClosed(this.dir));
     if (this.#unflushed.size === 0 && this.#flushedOffset >= this.logEndOffset) return Promise.resolve();
     return this.#commit.request();
   }
@@ -344,27 +278,17 @@ export class PartitionLog {
     this.#checkOpen();
     assertOffset(offset);
     if (offset < this.#logStartOffset) {
-      throw new RivuletError('OFFSET_OUT_OF_RANGE', `cannot truncate below the log start ${this.#logStartOffset}`, {
-        details: { logStartOffset: this.#logStartOffset, logEndOffset: this.logEndOffset },
-      });
+      throw offsetOutOfRange(
+        `cannot truncate ${this.dir} below its log start`,
+        this.#logStartOffset,
+        this.logEndOffset,
+      );
     }
     if (offset >= this.logEndOffset) return;
-    const segments = this.#segments;
     try {
-      const i = segments.indexOf(offset);
-      if (i === segments.count - 1) {
-        segments.active.truncateTo(offset);
-      } else {
-        const seg = segments.all[i]!;
-        for (const gone of segments.deleteFrom(seg.baseOffset === offset ? i : i + 1)) this.#unflushed.delete(gone);
-        if (seg.baseOffset !== offset) {
-          // A sealed segment cannot take appends again: it keeps its head, a new active one follows.
-          seg.truncateTo(offset);
-          this.#unflushed.add(seg);
-        }
-        segments.create(offset);
-        segments.prepareNext();
-      }
+      const { removed, cut } = this.#segments.truncateTo(offset);
+      for (const gone of removed) this.#unflushed.delete(gone);
+      this.#unflushed.add(cut);
     } catch (err) {
       throw toRivuletError(err, `truncate ${this.dir}`);
     }
@@ -382,12 +306,10 @@ export class PartitionLog {
     this.#checkOpen();
     assertOffset(offset);
     if (offset > this.highWatermark) {
-      throw new RivuletError(
-        'OFFSET_OUT_OF_RANGE',
-        `cannot delete records past the high watermark ${this.highWatermark}`,
-        {
-          details: { logStartOffset: this.#logStartOffset, logEndOffset: this.logEndOffset },
-        },
+      throw offsetOutOfRange(
+        `cannot delete records of ${this.dir} past its high watermark ${this.highWatermark}`,
+        this.#logStartOffset,
+        this.logEndOffset,
       );
     }
     if (offset > this.#logStartOffset) {
@@ -410,8 +332,8 @@ export class PartitionLog {
     const reasons = selectExpiredSegments(this.segmentInfos(), policy, this.#logStartOffset, now);
     const deleted: DeletedSegment[] = [];
     for (const reason of reasons) {
+      // A running flush holds its own references to the files: deleting under it is safe.
       const seg = all[0]!;
-      if (this.#flushing.has(seg)) break;
       const { baseOffset, nextOffset, size, maxTimestamp } = seg;
       try {
         this.#segments.deleteOldest();
@@ -458,27 +380,16 @@ export class PartitionLog {
     const truncations = this.#truncations;
     const segs = [...this.#unflushed];
     this.#unflushed.clear();
-    for (const s of segs) this.#flushing.add(s);
     try {
       await Promise.all(segs.map((s) => s.flush()));
     } catch (err) {
       for (const s of segs) if (this.#segments.all.includes(s)) this.#unflushed.add(s);
       throw toRivuletError(err, `flush of ${this.dir}`);
-    } finally {
-      for (const s of segs) this.#flushing.delete(s);
     }
     if (truncations === this.#truncations) {
       this.#flushedOffset = Math.max(this.#flushedOffset, Math.min(target, this.logEndOffset));
       this.#check('sync');
     }
-  }
-
-  #doesNotFit(length: number): RivuletError {
-    return new RivuletError(
-      'RECORD_LIST_TOO_LARGE',
-      `a batch set of ${length} bytes does not fit an empty segment (segment.bytes ${this.#config.segmentBytes}, segment.index.bytes ${this.#config.segmentIndexBytes})`,
-      { details: { size: length, segmentBytes: this.#config.segmentBytes } },
-    );
   }
 
   #check(where: string): void {
@@ -494,12 +405,6 @@ export class PartitionLog {
   }
 
   #checkOpen(): void {
-    if (this.#closed) throw this.#closedError();
-  }
-
-  #closedError(): RivuletError {
-    return new RivuletError('KAFKA_STORAGE_ERROR', `partition log ${this.dir} is closed`, {
-      details: { storageCode: 'ECLOSED' },
-    });
+    if (this.#closed) throw logClosed(this.dir);
   }
 }

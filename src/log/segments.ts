@@ -16,6 +16,7 @@
  */
 import { readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import type { TopicConfig } from './log-config.js';
 import { type NativeSegment, native } from './native.js';
 
 /** Segment files are named by base offset, 20 digits, zero-padded (as Kafka). */
@@ -38,6 +39,26 @@ export interface SegmentSettings {
 export interface LogLogger {
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** The default logger: warnings to the console, nothing else. */
+export const consoleLogger: LogLogger = {
+  info() {},
+  warn(message, fields) {
+    console.warn(`rivulet log: ${message}`, fields ?? '');
+  },
+};
+
+export function segmentSettings(
+  dir: string,
+  config: Pick<TopicConfig, 'segmentBytes' | 'indexIntervalBytes' | 'segmentIndexBytes'>,
+): SegmentSettings {
+  return {
+    dir,
+    segmentBytes: config.segmentBytes,
+    indexIntervalBytes: config.indexIntervalBytes,
+    indexBytes: config.segmentIndexBytes,
+  };
 }
 
 /**
@@ -138,6 +159,68 @@ export class Segments {
       }
     }
     return found;
+  }
+
+  /**
+   * Zero-copy views of whole batches from the one holding `offset` (which must be inside the
+   * segments) on, continuing into the following segments while `maxBytes` allows; at least one
+   * batch. A view keeps its mapping alive whatever happens to the segment afterwards.
+   */
+  read(offset: number, maxBytes: number): Buffer[] {
+    const all = this.#list;
+    const views: Buffer[] = [];
+    let remaining = maxBytes;
+    let from = offset;
+    for (let i = Math.max(0, this.indexOf(offset)); i < all.length; i++) {
+      const seg = all[i]!;
+      if (from < seg.nextOffset) {
+        const position = seg.positionOf(from);
+        const view = seg.read(from, remaining);
+        // Past the first batch, only whole batches that fit.
+        if (views.length > 0 && view.length > remaining) break;
+        if (view.length > 0) {
+          views.push(view);
+          remaining -= view.length;
+        }
+        // Stopped before the segment's end: its next batch did not fit.
+        if (remaining <= 0 || position + view.length < seg.size) break;
+      }
+      const following = all[i + 1];
+      if (following === undefined) break;
+      from = following.baseOffset;
+    }
+    return views;
+  }
+
+  /** Base offset of the first batch whose maxTimestamp ≥ `timestamp`, -1 when there is none. */
+  offsetForTimestamp(timestamp: number): number {
+    for (const seg of this.#list) {
+      if (seg.maxTimestamp < timestamp) continue;
+      const found = seg.offsetForTimestamp(timestamp);
+      if (found >= 0) return found;
+    }
+    return -1;
+  }
+
+  /**
+   * Drops every batch at or past `offset` (a batch boundary below the log end). Newer segments
+   * are deleted; a sealed segment that keeps its head cannot take appends again, so a new active
+   * segment starts at `offset` after it. Returns the deleted segments and the one that was cut
+   * (or the new, empty active one).
+   */
+  truncateTo(offset: number): { removed: NativeSegment[]; cut: NativeSegment } {
+    const i = this.indexOf(offset);
+    if (i === this.#list.length - 1) {
+      this.active.truncateTo(offset);
+      return { removed: [], cut: this.active };
+    }
+    const seg = this.#list[i]!;
+    const keepHead = seg.baseOffset !== offset;
+    const removed = this.deleteFrom(keepHead ? i + 1 : i);
+    if (keepHead) seg.truncateTo(offset);
+    this.create(offset);
+    this.prepareNext();
+    return { removed, cut: keepHead ? seg : this.active };
   }
 
   /** Deletes the oldest segment (never the last one). Its views stay readable. */
