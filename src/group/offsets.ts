@@ -67,47 +67,52 @@ export async function commitOffsets(ctx: OffsetsContext, req: OffsetCommitReques
   checkGroupId(req.groupId);
   const member = committer(ctx.group(req.groupId), req);
   const topics = ctx.topics();
-  const accepted: OffsetCommitEntry[] = [];
-  const errors = new Map<string, { code: ErrorName; message: string }>();
-  const at = (topic: string, p: number) => `${topic}\u0000${p}`;
-  for (const t of req.topics) {
-    for (const p of t.partitions) {
+  type Outcome = { code: ErrorName; message: string } | null;
+  // One outcome per partition entry, in request order (a partition listed twice gets two).
+  const outcomes: Outcome[][] = req.topics.map((t) =>
+    t.partitions.map((p): Outcome => {
       const metadata = p.committedMetadata ?? '';
-      let error: { code: ErrorName; message: string } | null = null;
       if (!Object.hasOwn(topics, t.name) || p.index < 0 || p.index >= topics[t.name]!) {
-        error = { code: 'UNKNOWN_TOPIC_OR_PARTITION', message: `${t.name}-${p.index} does not exist` };
-      } else if (p.committedOffset < 0) {
-        error = { code: 'INVALID_REQUEST', message: `committedOffset ${p.committedOffset} is negative` };
-      } else if (utf8.encode(metadata).length > MAX_OFFSET_METADATA_BYTES) {
-        error = { code: 'OFFSET_METADATA_TOO_LARGE', message: `metadata over ${MAX_OFFSET_METADATA_BYTES} bytes` };
-      } else if (
-        member !== null &&
-        req.memberEpoch < member.memberEpoch &&
-        !hasPartition(member.assigned, t.name, p.index)
-      ) {
-        error = {
+        return { code: 'UNKNOWN_TOPIC_OR_PARTITION', message: `${t.name}-${p.index} does not exist` };
+      }
+      if (p.committedOffset < 0) {
+        return { code: 'INVALID_REQUEST', message: `committedOffset ${p.committedOffset} is negative` };
+      }
+      if (utf8.encode(metadata).length > MAX_OFFSET_METADATA_BYTES) {
+        return { code: 'OFFSET_METADATA_TOO_LARGE', message: `metadata over ${MAX_OFFSET_METADATA_BYTES} bytes` };
+      }
+      if (member !== null && req.memberEpoch < member.memberEpoch && !hasPartition(member.assigned, t.name, p.index)) {
+        return {
           code: STALE_COMMIT_ERROR,
           message: `epoch ${req.memberEpoch} is stale and ${t.name}-${p.index} is no longer assigned to the member`,
         };
       }
-      if (error !== null) errors.set(at(t.name, p.index), error);
-      else accepted.push({ topic: t.name, partition: p.index, offset: p.committedOffset, metadata });
-    }
-  }
+      return null;
+    }),
+  );
+  const accepted: OffsetCommitEntry[] = [];
+  req.topics.forEach((t, ti) => {
+    t.partitions.forEach((p, pi) => {
+      if (outcomes[ti]![pi] === null) {
+        accepted.push({ topic: t.name, partition: p.index, offset: p.committedOffset, metadata: p.committedMetadata ?? '' });
+      }
+    });
+  });
+  let storageError: Outcome = null;
   if (accepted.length > 0) {
     try {
       await ctx.offsets.commit(req.groupId, accepted, ctx.now());
     } catch (err) {
       const e = err instanceof RivuletError ? err : new RivuletError('KAFKA_STORAGE_ERROR', String(err));
-      for (const a of accepted) errors.set(at(a.topic, a.partition), { code: e.code as ErrorName, message: e.message });
+      storageError = { code: e.code as ErrorName, message: e.message };
     }
   }
   return {
     throttleTimeMs: 0,
-    topics: req.topics.map((t) => ({
+    topics: req.topics.map((t, ti) => ({
       name: t.name,
-      partitions: t.partitions.map((p) => {
-        const e = errors.get(at(t.name, p.index));
+      partitions: t.partitions.map((p, pi) => {
+        const e = outcomes[ti]![pi] ?? storageError;
         return { index: p.index, errorCode: e ? ErrorCodes[e.code] : 0, errorMessage: e?.message ?? null };
       }),
     })),
