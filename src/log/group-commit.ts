@@ -40,6 +40,14 @@ export class GroupCommit {
     return this.#queued;
   }
 
+  /**
+   * What the running flush covers no longer matches the log (a truncation replaced data below its
+   * target): callers from now on wait for the next flush instead of sharing it.
+   */
+  supersede(): void {
+    this.#runningTarget = -1;
+  }
+
   /** Resolves when no flush is running or queued (failures are its callers' business). */
   async idle(): Promise<void> {
     while (this.#running !== null || this.#queued !== null) {

@@ -293,6 +293,7 @@ export class PartitionLog {
       throw toRivuletError(err, `truncate ${this.dir}`);
     }
     this.#truncations++;
+    this.#commit.supersede();
     if (this.#segments.active.size === 0) this.#activeSince = -1;
     this.#flushedOffset = Math.max(this.#logStartOffset, Math.min(this.#flushedOffset, this.logEndOffset));
     this.#check('truncateTo');

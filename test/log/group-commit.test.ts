@@ -77,3 +77,18 @@ test('idle waits for the running and the queued flush', async () => {
   await waiting;
   assert.equal(idle, true);
 });
+
+test('after supersede() a caller covered by the running flush target still waits for the next flush', async () => {
+  const c = controlledFlush();
+  const gc = new GroupCommit(c.flush, () => 5);
+  const a = gc.request();
+  gc.supersede();
+  const b = gc.request(3);
+  assert.notEqual(a, b);
+  c.releases[0]!();
+  await a;
+  await new Promise((r) => setImmediate(r));
+  assert.equal(gc.flushCount, 2);
+  c.releases[1]!();
+  await b;
+});
