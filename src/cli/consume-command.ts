@@ -61,6 +61,12 @@ const EXIT_SIGINT = 130;
 const EXIT_SIGTERM = 143;
 /** Long-poll wait of each fetch: short enough that --timeout-ms and signals are honoured promptly. */
 const FETCH_MAX_WAIT_MS = 250;
+/**
+ * Fetch sizes below the SDK's defaults: decoded small records cost far more memory than their
+ * bytes, and a console consumer gains nothing from holding 10 MiB of them.
+ */
+const FETCH_MAX_BYTES = 2 * 1024 * 1024;
+const FETCH_MAX_PARTITION_BYTES = 1024 * 1024;
 
 export async function consumeCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, OPTIONS);
@@ -79,7 +85,7 @@ export async function consumeCommand(argv: string[]): Promise<number> {
 
   const { client, ctx } = openClient(values);
   const errCtx = { ...ctx, topic };
-  const consumer = client.consumer({ maxWaitMs: FETCH_MAX_WAIT_MS });
+  const consumer = client.consumer({ maxWaitMs: FETCH_MAX_WAIT_MS, maxBytes: FETCH_MAX_BYTES, maxBytesPerPartition: FETCH_MAX_PARTITION_BYTES });
   let settle!: (outcome: { code: number } | { err: unknown }) => void;
   const finished = new Promise<{ code: number } | { err: unknown }>((resolve) => {
     settle = resolve;

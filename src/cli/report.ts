@@ -74,6 +74,11 @@ export function explainClientError(err: unknown, ctx: ErrorContext): CliError {
       return new CliError(prefixed('invalid partition count', err));
     case 'BROKER_SHUTTING_DOWN':
       return new CliError(`broker at ${where} is shutting down`);
+    case 'INVALID_ARGUMENT': {
+      // The SDK names the failing field by its path in the request, which means nothing here.
+      const prefix = err.path === undefined ? '' : `${err.path}: `;
+      return new CliError(prefix && err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message);
+    }
     default:
       return new CliError(err.message);
   }

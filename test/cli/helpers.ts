@@ -44,6 +44,8 @@ export interface RunOptions {
   input?: string | Buffer;
   env?: NodeJS.ProcessEnv;
   timeoutMs?: number;
+  /** Options for node itself, before the script. */
+  nodeArgs?: string[];
 }
 
 /** Runs `rivulet ...args`; kills it and fails if it outlives `timeoutMs`. */
@@ -51,7 +53,10 @@ export function rivulet(args: string[], opts: RunOptions = {}): Promise<CliResul
   const env = { ...process.env, ...opts.env };
   if (!opts.env || !('RIVULET_BROKERS' in opts.env)) delete env.RIVULET_BROKERS;
   delete env.RIVULET_DEBUG;
-  const child = spawn(process.execPath, [MAIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), MAIN, ...args], {
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   const stdout: Buffer[] = [];
   const stderr: Buffer[] = [];
   child.stdout.on('data', (d: Buffer) => stdout.push(d));

@@ -1,10 +1,11 @@
 /** `rivulet produce`, `consume` and `dump-log` against a real broker and its segment files. */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { rivulet, startBroker, type TestBroker } from './helpers.js';
+import { rivulet, spawnRivulet, startBroker, type TestBroker } from './helpers.js';
 
 const FIRST_SEGMENT = '00000000000000000000.log';
 
@@ -225,5 +226,55 @@ describe('rivulet produce and consume', () => {
       bad.stderr.replace(/stored 0x[0-9a-f]+/, 'stored X'),
       `error: invalid batch at position ${position} of ${damaged}: CRC mismatch: stored X does not match the batch's bytes\n`,
     );
+  });
+
+  it('client commands never load the storage addon', async () => {
+    await createTopic('light');
+    // Logs every native module the command loads.
+    const hook = join(broker.dataDir, 'trace-dlopen.mjs');
+    await writeFile(
+      hook,
+      'const dlopen = process.dlopen;\n' +
+        'process.dlopen = function (m, file, ...rest) { process.stderr.write("dlopen " + file + "\\n"); return dlopen.call(this, m, file, ...rest); };\n',
+    );
+    const nodeArgs = ['--import', hook];
+    const produced = await rivulet(['produce', 'light', ...b], { input: 'x\n', nodeArgs });
+    assert.equal(produced.code, 0, produced.stderr);
+    const consumed = await rivulet(['consume', 'light', '--from-beginning', '--max-messages', '1', ...b], { nodeArgs });
+    assert.equal(consumed.code, 0, consumed.stderr);
+    const listed = await rivulet(['topics', 'list', ...b], { nodeArgs });
+    assert.equal(listed.code, 0, listed.stderr);
+    for (const r of [produced, consumed, listed]) assert.doesNotMatch(r.stderr, /rivulet_native/);
+  });
+
+  it('SIGINT stops a waiting consumer promptly, exit 130', async () => {
+    await createTopic('interrupted');
+    const child = spawnRivulet(['consume', 'interrupted', ...b]);
+    const exited = once(child, 'exit');
+    await sleep(1_000);
+    child.kill('SIGINT');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    const [code] = (await exited) as [number | null];
+    clearTimeout(timer);
+    assert.equal(code, 130);
+  });
+
+  it('a reader that goes away (| head) ends consume quietly, exit 0', async () => {
+    await createTopic('piped');
+    const lines = Array.from({ length: 20_000 }, (_, i) => `line-${i}`).join('\n');
+    assert.equal((await rivulet(['produce', 'piped', ...b], { input: lines })).code, 0);
+    const child = spawnRivulet(['consume', 'piped', '--from-beginning', ...b]);
+    const exited = once(child, 'exit');
+    const stderr: Buffer[] = [];
+    child.stderr.on('data', (d: Buffer) => stderr.push(d));
+    await once(child.stdout, 'data');
+    child.stdout.destroy(); // as `head` does once it has its lines
+    // The command learns of the closed pipe on its next write, whenever the next records come.
+    assert.equal((await rivulet(['produce', 'piped', ...b], { input: lines })).code, 0);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    const [code] = (await exited) as [number | null];
+    clearTimeout(timer);
+    assert.equal(code, 0);
+    assert.equal(Buffer.concat(stderr).toString(), '');
   });
 });

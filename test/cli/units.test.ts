@@ -137,6 +137,15 @@ describe('error explanations', () => {
     const err = explainClientError(RivuletError.fromWire(3, 'no such topic'), ctx);
     assert.equal(err.message, "unknown topic 'orders'");
   });
+  it('drops the request path the SDK puts before an invalid argument', () => {
+    const err = new RivuletError('INVALID_ARGUMENT', 'messages/0/partition: partition 9 is out of range', {
+      path: 'messages/0/partition',
+    });
+    assert.equal(explainClientError(err, ctx).message, 'partition 9 is out of range');
+  });
+  it('says already-exists with the topic name', () => {
+    assert.equal(explainClientError(RivuletError.fromWire(36, 'exists'), ctx).message, "topic 'orders' already exists");
+  });
   it('finds an errno in the message when no cause carries it', () => {
     assert.equal(errnoOf(new Error('connect ECONNREFUSED 127.0.0.1:9080')), 'ECONNREFUSED');
     assert.equal(errnoOf(new Error('CONNECTION_ERROR: ERROR here')), undefined);
