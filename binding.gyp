@@ -1,9 +1,9 @@
 {
   # rivulet_native: the storage hot path (native/). native/core is plain C++17 without N-API;
   # native/binding is the node-addon-api glue. scripts/test-asan.sh builds the same target with
-  # `-Drivulet_sanitize=address` into build-asan/.
+  # RIVULET_SANITIZE=address (AddressSanitizer + UndefinedBehaviorSanitizer) into build-asan/.
   "variables": {
-    "rivulet_sanitize%": "",
+    "rivulet_sanitize%": "<!(node -p \"process.env.RIVULET_SANITIZE || ''\")",
   },
   "targets": [
     {
@@ -41,8 +41,9 @@
       "conditions": [
         ["rivulet_sanitize=='address'", {
           "cflags_cc!": ["-O3"],
-          "cflags_cc": ["-O1", "-g", "-fsanitize=address", "-fno-omit-frame-pointer"],
-          "ldflags": ["-fsanitize=address"],
+          "cflags_cc": ["-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=undefined",
+                        "-fno-omit-frame-pointer"],
+          "ldflags": ["-fsanitize=address,undefined"],
         }],
       ],
       "xcode_settings": {
