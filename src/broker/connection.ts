@@ -43,6 +43,7 @@ export class Connection {
   #open = true;
   /** Work that waits for the buffered amount to fall under the soft limit (fetch answers). */
   #waiting: Array<() => void> = [];
+  #recheck = false;
   /** Called once when the connection closes (the broker forgets it). */
   onClosed: (() => void) | null = null;
   /** Cleanups of requests still waiting (long-poll fetches), run when the connection closes. */
@@ -99,13 +100,32 @@ export class Connection {
 
   /** Runs `fn` now if the client keeps up, else once its buffer drains under the soft limit. */
   whenWritable(fn: () => void): void {
-    if (!this.congested && this.#waiting.length === 0) fn();
-    else this.#waiting.push(fn);
+    if (!this.congested && this.#waiting.length === 0) {
+      fn();
+      return;
+    }
+    this.#waiting.push(fn);
+    this.#recheckSoon();
   }
 
-  /** uWS `drain`: run what waited, in order, while the buffer stays under the soft limit. */
+  /** uWS `drain` (or a recheck): run what waited, in order, while the buffer stays under the soft limit. */
   drained(): void {
     while (this.#waiting.length > 0 && this.#open && !this.congested) this.#waiting.shift()!();
+    if (this.#waiting.length > 0) this.#recheckSoon();
+  }
+
+  /**
+   * Inside a uWS callback the socket is corked and the buffered amount counts the corked bytes,
+   * which the kernel may take whole once the callback returns: then no `drain` ever comes. So
+   * after the callback, look again; if the bytes are really backed up, `drain` will follow.
+   */
+  #recheckSoon(): void {
+    if (this.#recheck) return;
+    this.#recheck = true;
+    setImmediate(() => {
+      this.#recheck = false;
+      while (this.#waiting.length > 0 && this.#open && !this.congested) this.#waiting.shift()!();
+    });
   }
 
   /** Runs `fn` if the connection closes first; remove it with `offClose` once no longer needed. */

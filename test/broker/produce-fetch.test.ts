@@ -28,9 +28,12 @@ describe('produce and fetch', () => {
     await h.client.createTopic('fire');
     const id = h.client.nextCorrelationId();
     let answered = false;
-    h.client.expect(id).then(() => {
-      answered = true;
-    });
+    h.client.expect(id).then(
+      () => {
+        answered = true;
+      },
+      () => {}, // rejected when the connection closes at the end
+    );
     const batch = batchOf(['x', 'y']);
     const { encodeRequest } = await import('../../src/protocol/frame.js');
     h.client.sendRaw(encodeRequest(ApiKeys.Produce, 0, id, { acks: 0, topics: [{ name: 'fire', partitions: [{ index: 0, bytes: batch.length }] }] }, [batch]));
