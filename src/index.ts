@@ -12,6 +12,12 @@ export {
   parseBrokerArgs,
   parseFlushPolicy,
 } from './broker/config.js';
-export { type LocalErrorCode, LocalErrorCodes, RivuletError, type RivuletErrorCode, type RivuletErrorOptions } from './errors.js';
+export {
+  type LocalErrorCode,
+  LocalErrorCodes,
+  RivuletError,
+  type RivuletErrorCode,
+  type RivuletErrorOptions,
+} from './errors.js';
 export { type ErrorName, ErrorCodes, type ErrorNumber, errorName, isRetriable } from './protocol/error-codes.js';
 export type { TopicConfig } from './log/log-config.js';

@@ -15,8 +15,14 @@ import { hostname } from 'node:os';
 import uWS, { type TemplatedApp, type us_listen_socket } from 'uWebSockets.js';
 import { RivuletError } from '../errors.js';
 import { LogManager } from '../log/log-manager.js';
-import { type BrokerConfig, type FlushPolicy, parseFlushPolicy, topicDefaults, validateBrokerConfig } from './config.js';
-import { CloseCodes, type Connection } from './connection.js';
+import {
+  type BrokerConfig,
+  type FlushPolicy,
+  parseFlushPolicy,
+  topicDefaults,
+  validateBrokerConfig,
+} from './config.js';
+import { CloseCodes, type Connection, MAX_PENDING_REQUESTS } from './connection.js';
 import type { BrokerContext, HandlerEntry, RequestTracker } from './context.js';
 import { FetchWaiters } from './fetch-waiters.js';
 import { handlerTable } from './handlers/index.js';
@@ -36,7 +42,8 @@ export type BrokerOptions = Partial<BrokerConfig> & {
 
 function packageVersion(): string {
   try {
-    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string })
+      .version;
   } catch {
     return '0.0.0';
   }
@@ -45,7 +52,13 @@ function packageVersion(): string {
 function listen(app: TemplatedApp, host: string, port: number): Promise<us_listen_socket> {
   return new Promise((resolve, reject) => {
     app.listen(host, port, (socket) => {
-      if (socket === false) reject(new RivuletError('CONNECTION_ERROR', `cannot listen on ${host}:${port} (in use, or not an address of this machine?)`));
+      if (socket === false)
+        reject(
+          new RivuletError(
+            'CONNECTION_ERROR',
+            `cannot listen on ${host}:${port} (in use, or not an address of this machine?)`,
+          ),
+        );
       else resolve(socket);
     });
   });
@@ -131,7 +144,13 @@ export class Broker {
 
   /** The Prometheus text of `GET /metrics`. */
   metricsText(): string {
-    const partitions: Array<{ topic: string; partition: number; logStartOffset: number; logEndOffset: number; highWatermark: number }> = [];
+    const partitions: Array<{
+      topic: string;
+      partition: number;
+      logStartOffset: number;
+      logEndOffset: number;
+      highWatermark: number;
+    }> = [];
     let fdatasyncs = this.#ctx.retiredSyncs;
     let inflightProduceBytes = 0;
     let bufferedBytes = 0;
@@ -139,7 +158,13 @@ export class Broker {
       t.partitions.forEach((p, partition) => {
         fdatasyncs += p.syncCount;
         if (p.closed) return;
-        partitions.push({ topic: t.name, partition, logStartOffset: p.logStartOffset, logEndOffset: p.logEndOffset, highWatermark: p.highWatermark });
+        partitions.push({
+          topic: t.name,
+          partition,
+          logStartOffset: p.logStartOffset,
+          logEndOffset: p.logEndOffset,
+          highWatermark: p.highWatermark,
+        });
       });
     }
     for (const c of this.#connections) {
@@ -157,7 +182,16 @@ export class Broker {
   }
 
   /** The body of `GET /healthz` (HTTP 200 while serving, 503 once closing). */
-  health(): { status: 'ok' | 'shutting_down'; version: string; clusterId: string; uptimeSeconds: number; connections: number; topics: number; partitions: number; flush: string } {
+  health(): {
+    status: 'ok' | 'shutting_down';
+    version: string;
+    clusterId: string;
+    uptimeSeconds: number;
+    connections: number;
+    topics: number;
+    partitions: number;
+    flush: string;
+  } {
     const topics = this.#ctx.logs.topics();
     return {
       status: this.#ctx.closing ? 'shutting_down' : 'ok',
@@ -179,10 +213,14 @@ export class Broker {
 
   async #listen(): Promise<void> {
     const tracker: RequestTracker = {
-      started: () => {
+      started: (conn) => {
         this.#inflight++;
+        if (++conn.pendingRequests > MAX_PENDING_REQUESTS) {
+          conn.end(CloseCodes.POLICY_VIOLATION, `over ${MAX_PENDING_REQUESTS} requests unanswered: read the answers`);
+        }
       },
-      done: (api, seconds, errorCode, _conn) => {
+      done: (api, seconds, errorCode, conn) => {
+        conn.pendingRequests--;
         this.#metrics.request(api, seconds, errorCode !== 0);
         if (--this.#inflight === 0) this.#idle?.();
       },
@@ -220,7 +258,9 @@ export class Broker {
     for (const t of this.#ctx.logs.topics()) {
       for (const p of t.partitions) {
         if (p.closed || p.flushedOffset >= p.logEndOffset) continue;
-        p.sync().catch((err: unknown) => console.warn(`rivulet broker: timed flush of ${p.dir} failed: ${(err as Error).message}`));
+        p.sync().catch((err: unknown) =>
+          console.warn(`rivulet broker: timed flush of ${p.dir} failed: ${(err as Error).message}`),
+        );
       }
     }
   }

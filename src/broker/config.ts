@@ -55,24 +55,148 @@ const MiB = 1024 * 1024;
 
 /** Every setting, in help order. */
 export const BROKER_SETTINGS: readonly Setting[] = [
-  { key: 'port', name: 'port', kind: 'int', default: 9080, min: 0, description: 'TCP port of ws://host:port/v1, /healthz and /metrics (0 = any free port)' },
-  { key: 'host', name: 'host', kind: 'string', default: '127.0.0.1', description: 'interface to listen on; loopback only by default, --host 0.0.0.0 to expose the broker' },
-  { key: 'advertisedHost', name: 'advertised-host', kind: 'string?', default: null, description: 'host name given to clients in Metadata (default: host, or the machine name when host is a wildcard)' },
-  { key: 'dataDir', name: 'data-dir', kind: 'string', default: './rivulet-data', description: 'directory holding the topic logs and broker state' },
-  { key: 'flush', name: 'flush', kind: 'flush', default: 'ack', description: 'ack: fdatasync before answering acks=all (group commit) | interval:<ms>: fdatasync on a timer, acks=all answered after the append | os: never sync explicitly, acks=all answered after the append' },
-  { key: 'autoCreateTopics', name: 'auto-create-topics', kind: 'bool', default: true, description: 'create a topic on its first produce (or Metadata with allowAutoTopicCreation)' },
-  { key: 'numPartitions', name: 'num-partitions', kind: 'int', default: 1, min: 1, description: 'partitions of an auto-created topic, and of CreateTopics with numPartitions -1' },
-  { key: 'retentionMs', name: 'retention-ms', kind: 'int?', default: null, min: -1, description: `default retention.ms of topics (Kafka's ${DEFAULT_TOPIC_CONFIG.retentionMs}; -1 keeps forever)` },
-  { key: 'retentionBytes', name: 'retention-bytes', kind: 'int?', default: null, min: -1, description: `default retention.bytes per partition (Kafka's ${DEFAULT_TOPIC_CONFIG.retentionBytes} = no limit)` },
-  { key: 'segmentBytes', name: 'segment-bytes', kind: 'int?', default: null, min: 1, description: `default segment.bytes, the preallocated segment size (Kafka's ${DEFAULT_TOPIC_CONFIG.segmentBytes})` },
-  { key: 'maxMessageBytes', name: 'max-message-bytes', kind: 'int?', default: null, min: 1, description: `default max.message.bytes, the largest record batch (Kafka's ${DEFAULT_TOPIC_CONFIG.maxMessageBytes})` },
-  { key: 'maxFrameBytes', name: 'max-frame-bytes', kind: 'int', default: 8 * MiB, min: 1024, description: 'largest WebSocket message accepted; a larger one closes the connection (code 1009)' },
-  { key: 'maxConnections', name: 'max-connections', kind: 'int', default: 1024, min: 1, description: 'connections beyond this are refused at upgrade with HTTP 503 (CONNECTION_LIMIT)' },
-  { key: 'maxInflightBytesPerConnection', name: 'max-inflight-bytes-per-connection', kind: 'int', default: 64 * MiB, min: 1, description: 'produce bytes of one connection awaiting their answer; past it, produce gets THROTTLING_QUOTA_EXCEEDED' },
-  { key: 'maxBackpressureBytes', name: 'max-backpressure-bytes', kind: 'int', default: 4 * MiB, min: 64 * 1024, description: 'response bytes buffered for a slow reader past which its fetches wait; at 2x this plus max-frame-bytes the connection is closed' },
-  { key: 'idleTimeout', name: 'idle-timeout', kind: 'int', default: 120, min: 0, description: 'seconds without traffic before a connection is closed (pings are sent automatically; 0 disables, else at least 8)' },
-  { key: 'retentionCheckIntervalMs', name: 'retention-check-interval-ms', kind: 'int', default: 300_000, min: 1, description: 'how often retention deletes old segments' },
-  { key: 'config', name: 'config', kind: 'path?', default: null, description: 'JSON config file; its keys are these setting names (e.g. {"data-dir": "/var/lib/rivulet"})' },
+  {
+    key: 'port',
+    name: 'port',
+    kind: 'int',
+    default: 9080,
+    min: 0,
+    description: 'TCP port of ws://host:port/v1, /healthz and /metrics (0 = any free port)',
+  },
+  {
+    key: 'host',
+    name: 'host',
+    kind: 'string',
+    default: '127.0.0.1',
+    description: 'interface to listen on; loopback only by default, --host 0.0.0.0 to expose the broker',
+  },
+  {
+    key: 'advertisedHost',
+    name: 'advertised-host',
+    kind: 'string?',
+    default: null,
+    description: 'host name given to clients in Metadata (default: host, or the machine name when host is a wildcard)',
+  },
+  {
+    key: 'dataDir',
+    name: 'data-dir',
+    kind: 'string',
+    default: './rivulet-data',
+    description: 'directory holding the topic logs and broker state',
+  },
+  {
+    key: 'flush',
+    name: 'flush',
+    kind: 'flush',
+    default: 'ack',
+    description:
+      'ack: fdatasync before answering acks=all (group commit) | interval:<ms>: fdatasync on a timer, acks=all answered after the append | os: never sync explicitly, acks=all answered after the append',
+  },
+  {
+    key: 'autoCreateTopics',
+    name: 'auto-create-topics',
+    kind: 'bool',
+    default: true,
+    description: 'create a topic on its first produce (or Metadata with allowAutoTopicCreation)',
+  },
+  {
+    key: 'numPartitions',
+    name: 'num-partitions',
+    kind: 'int',
+    default: 1,
+    min: 1,
+    description: 'partitions of an auto-created topic, and of CreateTopics with numPartitions -1',
+  },
+  {
+    key: 'retentionMs',
+    name: 'retention-ms',
+    kind: 'int?',
+    default: null,
+    min: -1,
+    description: `default retention.ms of topics (Kafka's ${DEFAULT_TOPIC_CONFIG.retentionMs}; -1 keeps forever)`,
+  },
+  {
+    key: 'retentionBytes',
+    name: 'retention-bytes',
+    kind: 'int?',
+    default: null,
+    min: -1,
+    description: `default retention.bytes per partition (Kafka's ${DEFAULT_TOPIC_CONFIG.retentionBytes} = no limit)`,
+  },
+  {
+    key: 'segmentBytes',
+    name: 'segment-bytes',
+    kind: 'int?',
+    default: null,
+    min: 1,
+    description: `default segment.bytes, the preallocated segment size (Kafka's ${DEFAULT_TOPIC_CONFIG.segmentBytes})`,
+  },
+  {
+    key: 'maxMessageBytes',
+    name: 'max-message-bytes',
+    kind: 'int?',
+    default: null,
+    min: 1,
+    description: `default max.message.bytes, the largest record batch (Kafka's ${DEFAULT_TOPIC_CONFIG.maxMessageBytes})`,
+  },
+  {
+    key: 'maxFrameBytes',
+    name: 'max-frame-bytes',
+    kind: 'int',
+    default: 8 * MiB,
+    min: 1024,
+    description: 'largest WebSocket message accepted; a larger one closes the connection (code 1009)',
+  },
+  {
+    key: 'maxConnections',
+    name: 'max-connections',
+    kind: 'int',
+    default: 1024,
+    min: 1,
+    description: 'connections beyond this are refused at upgrade with HTTP 503 (CONNECTION_LIMIT)',
+  },
+  {
+    key: 'maxInflightBytesPerConnection',
+    name: 'max-inflight-bytes-per-connection',
+    kind: 'int',
+    default: 64 * MiB,
+    min: 1,
+    description:
+      'produce bytes of one connection awaiting their answer; past it, produce gets THROTTLING_QUOTA_EXCEEDED',
+  },
+  {
+    key: 'maxBackpressureBytes',
+    name: 'max-backpressure-bytes',
+    kind: 'int',
+    default: 4 * MiB,
+    min: 64 * 1024,
+    description:
+      'response bytes buffered for a slow reader past which its fetches wait; at 2x this plus max-frame-bytes the connection is closed',
+  },
+  {
+    key: 'idleTimeout',
+    name: 'idle-timeout',
+    kind: 'int',
+    default: 120,
+    min: 0,
+    description:
+      'seconds without traffic before a connection is closed (pings are sent automatically; 0 disables, else at least 8)',
+  },
+  {
+    key: 'retentionCheckIntervalMs',
+    name: 'retention-check-interval-ms',
+    kind: 'int',
+    default: 300_000,
+    min: 1,
+    description: 'how often retention deletes old segments',
+  },
+  {
+    key: 'config',
+    name: 'config',
+    kind: 'path?',
+    default: null,
+    description: 'JSON config file; its keys are these setting names (e.g. {"data-dir": "/var/lib/rivulet"})',
+  },
 ];
 
 export const DEFAULT_BROKER_CONFIG: Readonly<BrokerConfig> = Object.freeze(
@@ -108,7 +232,8 @@ function coerce(s: Setting, raw: unknown, where: string): BrokerConfig[keyof Bro
   switch (s.kind) {
     case 'int':
     case 'int?': {
-      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+      const n =
+        typeof raw === 'number' ? raw : typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? Number(raw) : NaN;
       if (!Number.isSafeInteger(n)) throw bad(`${what} must be an integer, got ${JSON.stringify(raw)}`);
       if (s.min !== undefined && n < s.min) throw bad(`${what} must be at least ${s.min}, got ${n}`);
       return n;
@@ -138,7 +263,10 @@ export type ParsedBrokerArgs = { help: true } | { help: false; config: BrokerCon
  * booleans, `-h`/`--help`. Reads the config file (if any) synchronously. INVALID_ARGUMENT on
  * anything unknown or ill-typed.
  */
-export function parseBrokerArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): ParsedBrokerArgs {
+export function parseBrokerArgs(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = {},
+): ParsedBrokerArgs {
   const fromArgs = new Map<Setting, unknown>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -192,15 +320,20 @@ function readConfigFile(path: string): Map<Setting, unknown> {
   try {
     text = readFileSync(path, 'utf8');
   } catch (cause) {
-    throw new RivuletError('INVALID_ARGUMENT', `cannot read config file ${path}: ${(cause as Error).message}`, { cause });
+    throw new RivuletError('INVALID_ARGUMENT', `cannot read config file ${path}: ${(cause as Error).message}`, {
+      cause,
+    });
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (cause) {
-    throw new RivuletError('INVALID_ARGUMENT', `config file ${path} is not valid JSON: ${(cause as Error).message}`, { cause });
+    throw new RivuletError('INVALID_ARGUMENT', `config file ${path} is not valid JSON: ${(cause as Error).message}`, {
+      cause,
+    });
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw bad(`config file ${path} must hold a JSON object`);
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw bad(`config file ${path} must hold a JSON object`);
   const out = new Map<Setting, unknown>();
   for (const [name, value] of Object.entries(json)) {
     const s = BY_NAME.get(name);
@@ -220,7 +353,8 @@ export function validateBrokerConfig(partial: Partial<BrokerConfig>): BrokerConf
   }
   const config = out as unknown as BrokerConfig;
   if (config.port > 65535) throw bad(`port must be at most 65535, got ${config.port}`);
-  if (config.idleTimeout !== 0 && config.idleTimeout < 8) throw bad(`idle-timeout must be 0 or at least 8 seconds, got ${config.idleTimeout}`);
+  if (config.idleTimeout !== 0 && config.idleTimeout < 8)
+    throw bad(`idle-timeout must be 0 or at least 8 seconds, got ${config.idleTimeout}`);
   const defaults = topicDefaults(config);
   try {
     validateTopicConfig(defaults);
@@ -254,7 +388,10 @@ export function brokerHelp(): string {
     'Options (precedence: flag > RIVULET_* environment variable > --config file > default):',
   ];
   for (const s of BROKER_SETTINGS) {
-    const arg = s.kind === 'bool' ? `--${s.name} / --no-${s.name}` : `--${s.name} <${s.kind === 'flush' ? 'policy' : s.kind.replace('?', '')}>`;
+    const arg =
+      s.kind === 'bool'
+        ? `--${s.name} / --no-${s.name}`
+        : `--${s.name} <${s.kind === 'flush' ? 'policy' : s.kind.replace('?', '')}>`;
     const def = s.default === null ? 'unset' : JSON.stringify(s.default);
     lines.push(`  ${arg}`);
     lines.push(`      ${s.description}`);

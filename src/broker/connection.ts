@@ -26,6 +26,13 @@ export const CloseCodes = {
   MESSAGE_TOO_BIG: 1009,
 } as const;
 
+/**
+ * Requests one connection may have unanswered (waiting fetches, acks=all produces). A client past
+ * it sends requests without reading answers; its connection is closed (1008) rather than letting
+ * the waiting requests grow without bound.
+ */
+export const MAX_PENDING_REQUESTS = 10_000;
+
 /** What uWS keeps per socket: the connection object, set at open. */
 export interface SocketData {
   conn: Connection | null;
@@ -36,7 +43,7 @@ export class Connection {
   readonly remoteAddress: string;
   /** Produce bytes appended and awaiting their answer. */
   inflightProduceBytes = 0;
-  /** Requests accepted and not answered yet. */
+  /** Requests read and not answered yet (bounded by MAX_PENDING_REQUESTS). */
   pendingRequests = 0;
   readonly #ws: WebSocket<SocketData>;
   readonly #softLimit: number;

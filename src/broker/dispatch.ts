@@ -24,7 +24,9 @@ export function dispatch(ctx: BrokerContext, conn: Connection, msg: Uint8Array, 
   const entry = ctx.handlers.get(req.apiKey);
   const reply = new Reply(conn, req.correlationId, entry?.api.name ?? INVALID_API, tracker);
   if (entry === undefined) {
-    reply.fail(new RivuletError('UNSUPPORTED_VERSION', `unknown api key ${req.apiKey}`, { details: { apiKey: req.apiKey } }));
+    reply.fail(
+      new RivuletError('UNSUPPORTED_VERSION', `unknown api key ${req.apiKey}`, { details: { apiKey: req.apiKey } }),
+    );
     return;
   }
   const { api } = entry;
@@ -35,7 +37,9 @@ export function dispatch(ctx: BrokerContext, conn: Connection, msg: Uint8Array, 
     return;
   }
   if (ctx.closing) {
-    reply.fail(new RivuletError('BROKER_SHUTTING_DOWN', 'the broker is shutting down; retry on another broker or after restart'));
+    reply.fail(
+      new RivuletError('BROKER_SHUTTING_DOWN', 'the broker is shutting down; retry on another broker or after restart'),
+    );
     return;
   }
   try {

@@ -38,7 +38,13 @@ export interface MetricsSnapshot {
   inflightProduceBytes: number;
   openSegments: number;
   fdatasyncs: number;
-  partitions: ReadonlyArray<{ topic: string; partition: number; logStartOffset: number; logEndOffset: number; highWatermark: number }>;
+  partitions: ReadonlyArray<{
+    topic: string;
+    partition: number;
+    logStartOffset: number;
+    logEndOffset: number;
+    highWatermark: number;
+  }>;
 }
 
 export class BrokerMetrics {
@@ -89,7 +95,8 @@ export class BrokerMetrics {
 
   render(s: MetricsSnapshot): string {
     const out: string[] = [];
-    const family = (name: string, type: string, help: string) => out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    const family = (name: string, type: string, help: string) =>
+      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
 
     family('rivulet_bytes_in_total', 'counter', 'Record bytes appended, per topic.');
     for (const [t, c] of this.#topics) out.push(`rivulet_bytes_in_total{topic="${t}"} ${c.bytesIn}`);
@@ -104,7 +111,11 @@ export class BrokerMetrics {
     for (const [api, r] of this.#requests) out.push(`rivulet_requests_total{api="${api}"} ${r.count}`);
     family('rivulet_request_errors_total', 'counter', 'Requests answered with a top-level error, per api.');
     for (const [api, r] of this.#requests) out.push(`rivulet_request_errors_total{api="${api}"} ${r.errors}`);
-    family('rivulet_request_duration_seconds', 'histogram', 'Time from receiving a request to answering it (fetch includes its long-poll wait).');
+    family(
+      'rivulet_request_duration_seconds',
+      'histogram',
+      'Time from receiving a request to answering it (fetch includes its long-poll wait).',
+    );
     for (const [api, r] of this.#requests) {
       let cumulative = 0;
       for (let i = 0; i < LATENCY_BUCKETS_S.length; i++) {
@@ -117,11 +128,14 @@ export class BrokerMetrics {
     }
 
     family('rivulet_log_end_offset', 'gauge', 'Offset the next record appended to the partition gets.');
-    for (const p of s.partitions) out.push(`rivulet_log_end_offset{topic="${p.topic}",partition="${p.partition}"} ${p.logEndOffset}`);
+    for (const p of s.partitions)
+      out.push(`rivulet_log_end_offset{topic="${p.topic}",partition="${p.partition}"} ${p.logEndOffset}`);
     family('rivulet_log_start_offset', 'gauge', 'First offset still readable in the partition.');
-    for (const p of s.partitions) out.push(`rivulet_log_start_offset{topic="${p.topic}",partition="${p.partition}"} ${p.logStartOffset}`);
+    for (const p of s.partitions)
+      out.push(`rivulet_log_start_offset{topic="${p.topic}",partition="${p.partition}"} ${p.logStartOffset}`);
     family('rivulet_high_watermark', 'gauge', 'Offset up to which consumers may read.');
-    for (const p of s.partitions) out.push(`rivulet_high_watermark{topic="${p.topic}",partition="${p.partition}"} ${p.highWatermark}`);
+    for (const p of s.partitions)
+      out.push(`rivulet_high_watermark{topic="${p.topic}",partition="${p.partition}"} ${p.highWatermark}`);
 
     family('rivulet_connections', 'gauge', 'Open client connections.');
     out.push(`rivulet_connections ${s.connections}`);
@@ -131,7 +145,11 @@ export class BrokerMetrics {
     out.push(`rivulet_connections_refused_total ${this.connectionsRefused}`);
     family('rivulet_frames_too_large_total', 'counter', 'Connections closed for a message over max-frame-bytes.');
     out.push(`rivulet_frames_too_large_total ${this.framesTooLarge}`);
-    family('rivulet_buffered_response_bytes', 'gauge', 'Response bytes waiting in connection buffers for slow readers.');
+    family(
+      'rivulet_buffered_response_bytes',
+      'gauge',
+      'Response bytes waiting in connection buffers for slow readers.',
+    );
     out.push(`rivulet_buffered_response_bytes ${s.bufferedBytes}`);
     family('rivulet_inflight_produce_bytes', 'gauge', 'Produce bytes appended and awaiting their answer.');
     out.push(`rivulet_inflight_produce_bytes ${s.inflightProduceBytes}`);
@@ -141,7 +159,11 @@ export class BrokerMetrics {
     out.push(`rivulet_fdatasync_total ${s.fdatasyncs}`);
 
     const mem = process.memoryUsage();
-    family('rivulet_process_memory_bytes', 'gauge', 'Process memory, by kind (rss, heap_total, heap_used, external, array_buffers).');
+    family(
+      'rivulet_process_memory_bytes',
+      'gauge',
+      'Process memory, by kind (rss, heap_total, heap_used, external, array_buffers).',
+    );
     out.push(`rivulet_process_memory_bytes{kind="rss"} ${mem.rss}`);
     out.push(`rivulet_process_memory_bytes{kind="heap_total"} ${mem.heapTotal}`);
     out.push(`rivulet_process_memory_bytes{kind="heap_used"} ${mem.heapUsed}`);

@@ -55,7 +55,11 @@ export class ProducerIdAllocator {
     } catch (cause) {
       throw new RivuletError('KAFKA_STORAGE_ERROR', `${path} is not valid JSON`, { cause });
     }
-    if (doc.version !== VERSION || typeof doc.clusterId !== 'string' || !Number.isSafeInteger(doc.nextProducerIdBlock)) {
+    if (
+      doc.version !== VERSION ||
+      typeof doc.clusterId !== 'string' ||
+      !Number.isSafeInteger(doc.nextProducerIdBlock)
+    ) {
       throw new RivuletError('KAFKA_STORAGE_ERROR', `${path}: unexpected content (version ${String(doc.version)})`);
     }
     return new ProducerIdAllocator(path, doc.clusterId, doc.nextProducerIdBlock!);

@@ -68,16 +68,24 @@ export class PartitionProducers {
   /** Decides whether the run [firstSeq, lastSeq] of (producerId, epoch) may be appended. Throws on a bad one. */
   check(producerId: number, epoch: number, firstSeq: number, lastSeq: number, currentEpoch: number): SequenceCheck {
     if (epoch < currentEpoch) {
-      throw new RivuletError('INVALID_PRODUCER_EPOCH', `producer ${producerId} epoch ${epoch} is fenced by epoch ${currentEpoch}`, {
-        details: { producerId, producerEpoch: epoch, currentEpoch },
-      });
+      throw new RivuletError(
+        'INVALID_PRODUCER_EPOCH',
+        `producer ${producerId} epoch ${epoch} is fenced by epoch ${currentEpoch}`,
+        {
+          details: { producerId, producerEpoch: epoch, currentEpoch },
+        },
+      );
     }
     const entry = this.#producers.get(producerId);
     if (entry === undefined) return { kind: 'append' };
     if (epoch < entry.epoch) {
-      throw new RivuletError('INVALID_PRODUCER_EPOCH', `producer ${producerId} epoch ${epoch} is fenced by epoch ${entry.epoch}`, {
-        details: { producerId, producerEpoch: epoch, currentEpoch: entry.epoch },
-      });
+      throw new RivuletError(
+        'INVALID_PRODUCER_EPOCH',
+        `producer ${producerId} epoch ${epoch} is fenced by epoch ${entry.epoch}`,
+        {
+          details: { producerId, producerEpoch: epoch, currentEpoch: entry.epoch },
+        },
+      );
     }
     if (epoch > entry.epoch) {
       if (firstSeq !== 0) throw outOfOrder(producerId, firstSeq, 0);
@@ -113,7 +121,11 @@ export class PartitionProducers {
   }
 
   toJSON(): Array<[number, number, Array<[number, number, number]>]> {
-    return [...this.#producers].map(([id, e]) => [id, e.epoch, e.ranges.map((r) => [r.firstSeq, r.lastSeq, r.baseOffset])]);
+    return [...this.#producers].map(([id, e]) => [
+      id,
+      e.epoch,
+      e.ranges.map((r) => [r.firstSeq, r.lastSeq, r.baseOffset]),
+    ]);
   }
 
   static fromJSON(rows: unknown): PartitionProducers {
@@ -199,7 +211,14 @@ export class ProducerStateManager {
   }
 
   /** A run was appended: remember it and its epoch. */
-  appended(log: PartitionLog, producerId: number, epoch: number, firstSeq: number, lastSeq: number, baseOffset: number): void {
+  appended(
+    log: PartitionLog,
+    producerId: number,
+    epoch: number,
+    firstSeq: number,
+    lastSeq: number,
+    baseOffset: number,
+  ): void {
     this.of(log).record(producerId, epoch, firstSeq, lastSeq, baseOffset);
     this.setEpoch(producerId, epoch);
   }
@@ -247,7 +266,13 @@ export class ProducerStateManager {
           const h = readBatchHeader(view, pos);
           from = h.baseOffset + h.lastOffsetDelta + 1;
           if (h.producerId < 0) continue;
-          state.record(h.producerId, h.producerEpoch, h.baseSequence, addSequence(h.baseSequence, h.lastOffsetDelta), h.baseOffset);
+          state.record(
+            h.producerId,
+            h.producerEpoch,
+            h.baseSequence,
+            addSequence(h.baseSequence, h.lastOffsetDelta),
+            h.baseOffset,
+          );
           this.setEpoch(h.producerId, h.producerEpoch);
         }
       }
@@ -274,7 +299,8 @@ function lastBatchOf(log: PartitionLog): { baseOffset: number; crc: number } | n
 
 /** Whether the log still holds exactly what the snapshot entry covered. */
 function snapshotHolds(log: PartitionLog, snap: SnapshotEntry): boolean {
-  if (!Number.isSafeInteger(snap.offset) || snap.offset > log.logEndOffset || snap.offset < log.logStartOffset) return false;
+  if (!Number.isSafeInteger(snap.offset) || snap.offset > log.logEndOffset || snap.offset < log.logStartOffset)
+    return false;
   if (snap.lastBatch === null) return snap.offset === log.logStartOffset;
   const { baseOffset, crc } = snap.lastBatch;
   if (baseOffset < log.logStartOffset || baseOffset >= log.logEndOffset) return false;

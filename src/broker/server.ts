@@ -88,7 +88,10 @@ export function createApp(owner: ServerOwner): TemplatedApp {
       }
       if (message.byteLength > config.maxFrameBytes) {
         metrics.framesTooLarge++;
-        conn.end(CloseCodes.MESSAGE_TOO_BIG, `message of ${message.byteLength} bytes exceeds max-frame-bytes ${config.maxFrameBytes}`);
+        conn.end(
+          CloseCodes.MESSAGE_TOO_BIG,
+          `message of ${message.byteLength} bytes exceeds max-frame-bytes ${config.maxFrameBytes}`,
+        );
         return;
       }
       dispatch(owner.ctx, conn, new Uint8Array(message), owner.tracker);
@@ -117,7 +120,10 @@ export function createApp(owner: ServerOwner): TemplatedApp {
   });
 
   app.any('/*', (res) => {
-    res.writeStatus('404 Not Found').writeHeader('content-type', 'text/plain').end(`not found: use ws://…${WS_PATH}, /healthz or /metrics\n`);
+    res
+      .writeStatus('404 Not Found')
+      .writeHeader('content-type', 'text/plain')
+      .end(`not found: use ws://…${WS_PATH}, /healthz or /metrics\n`);
   });
 
   return app;

@@ -19,7 +19,10 @@ describe('admin apis', () => {
     const r = await h.client.request(ApiKeys.ApiVersions, {});
     assert.equal(r.errorCode, 0);
     const keys = r.body.apiKeys.map((a: { apiKey: number }) => a.apiKey);
-    assert.deepEqual(keys, CORE_APIS.map((a) => a.key).sort((a, b) => a - b));
+    assert.deepEqual(
+      keys,
+      CORE_APIS.map((a) => a.key).sort((a, b) => a - b),
+    );
     assert.match(r.body.brokerVersion, /^\d+\.\d+\.\d+/);
   });
 
@@ -52,7 +55,10 @@ describe('admin apis', () => {
   });
 
   it('validateOnly checks without creating', async () => {
-    const r = await h.client.request(ApiKeys.CreateTopics, { topics: [{ name: 'dry', numPartitions: 2 }], validateOnly: true });
+    const r = await h.client.request(ApiKeys.CreateTopics, {
+      topics: [{ name: 'dry', numPartitions: 2 }],
+      validateOnly: true,
+    });
     assert.equal(r.body.topics[0].errorCode, 0);
     const m = await h.client.request(ApiKeys.Metadata, { topics: ['dry'] });
     assert.equal(m.body.topics[0].errorCode, ErrorCodes.UNKNOWN_TOPIC_OR_PARTITION);
@@ -66,7 +72,14 @@ describe('admin apis', () => {
     assert.equal(typeof r.body.clusterId, 'string');
     const orders = r.body.topics.find((t: { name: string }) => t.name === 'orders');
     assert.equal(orders.partitions.length, 3);
-    assert.deepEqual(orders.partitions[2], { index: 2, errorCode: 0, leaderId: 0, leaderEpoch: 0, replicaNodes: [0], isrNodes: [0] });
+    assert.deepEqual(orders.partitions[2], {
+      index: 2,
+      errorCode: 0,
+      leaderId: 0,
+      leaderEpoch: 0,
+      replicaNodes: [0],
+      isrNodes: [0],
+    });
   });
 
   it('Metadata auto-creates a named topic only when the request allows it', async () => {
@@ -80,7 +93,13 @@ describe('admin apis', () => {
   });
 
   it('CreatePartitions grows a topic and refuses shrinking', async () => {
-    const r = await h.client.request(ApiKeys.CreatePartitions, { topics: [{ name: 'orders', count: 5 }, { name: 'orders', count: 4 }, { name: 'ghost', count: 2 }] });
+    const r = await h.client.request(ApiKeys.CreatePartitions, {
+      topics: [
+        { name: 'orders', count: 5 },
+        { name: 'orders', count: 4 },
+        { name: 'ghost', count: 2 },
+      ],
+    });
     assert.deepEqual(
       r.body.results.map((x: { errorCode: number }) => x.errorCode),
       [0, ErrorCodes.INVALID_PARTITIONS, ErrorCodes.UNKNOWN_TOPIC_OR_PARTITION],
@@ -90,7 +109,9 @@ describe('admin apis', () => {
   });
 
   it('DescribeConfigs gives every topic config with its source', async () => {
-    const r = await h.client.request(ApiKeys.DescribeConfigs, { resources: [{ resourceType: TOPIC, resourceName: 'orders', configurationKeys: null }] });
+    const r = await h.client.request(ApiKeys.DescribeConfigs, {
+      resources: [{ resourceType: TOPIC, resourceName: 'orders', configurationKeys: null }],
+    });
     const configs = new Map(r.body.results[0].configs.map((c: { name: string }) => [c.name, c]));
     // biome-ignore lint/suspicious/noExplicitAny: loose test access
     const get = (n: string) => configs.get(n) as any;
@@ -105,38 +126,72 @@ describe('admin apis', () => {
     const alter = (configs: Array<{ name: string; value: string | null }>) =>
       h.client.request(ApiKeys.AlterConfigs, { resources: [{ resourceType: TOPIC, resourceName: 'orders', configs }] });
     assert.equal((await alter([{ name: 'retention.ms', value: '1000' }])).body.responses[0].errorCode, 0);
-    assert.equal((await alter([{ name: 'retention.bytes', value: '2048' }, { name: 'max.message.bytes', value: '4096' }, { name: 'segment.bytes', value: '65536' }])).body.responses[0].errorCode, 0);
+    assert.equal(
+      (
+        await alter([
+          { name: 'retention.bytes', value: '2048' },
+          { name: 'max.message.bytes', value: '4096' },
+          { name: 'segment.bytes', value: '65536' },
+        ])
+      ).body.responses[0].errorCode,
+      0,
+    );
     const describe = async () => {
       const r = await h.client.request(ApiKeys.DescribeConfigs, {
-        resources: [{ resourceType: TOPIC, resourceName: 'orders', configurationKeys: ['retention.ms', 'retention.bytes', 'max.message.bytes', 'segment.bytes'] }],
+        resources: [
+          {
+            resourceType: TOPIC,
+            resourceName: 'orders',
+            configurationKeys: ['retention.ms', 'retention.bytes', 'max.message.bytes', 'segment.bytes'],
+          },
+        ],
       });
-      return Object.fromEntries(r.body.results[0].configs.map((c: { name: string; value: string }) => [c.name, c.value]));
+      return Object.fromEntries(
+        r.body.results[0].configs.map((c: { name: string; value: string }) => [c.name, c.value]),
+      );
     };
-    assert.deepEqual(await describe(), { 'retention.ms': '1000', 'retention.bytes': '2048', 'max.message.bytes': '4096', 'segment.bytes': '65536' });
+    assert.deepEqual(await describe(), {
+      'retention.ms': '1000',
+      'retention.bytes': '2048',
+      'max.message.bytes': '4096',
+      'segment.bytes': '65536',
+    });
     await alter([{ name: 'retention.ms', value: null }]);
     const after = await describe();
     assert.equal(after['retention.ms'], String(7 * 24 * 3600 * 1000));
     assert.equal(after['retention.bytes'], '2048');
     const bad = await alter([{ name: 'retention.ms', value: 'x' }]);
     assert.equal(bad.body.responses[0].errorCode, ErrorCodes.INVALID_CONFIG);
-    const unknown = await h.client.request(ApiKeys.AlterConfigs, { resources: [{ resourceType: TOPIC, resourceName: 'ghost', configs: [] }] });
+    const unknown = await h.client.request(ApiKeys.AlterConfigs, {
+      resources: [{ resourceType: TOPIC, resourceName: 'ghost', configs: [] }],
+    });
     assert.equal(unknown.body.responses[0].errorCode, ErrorCodes.UNKNOWN_TOPIC_OR_PARTITION);
   });
 
   it('describes broker settings read-only and refuses to alter them', async () => {
-    const r = await h.client.request(ApiKeys.DescribeConfigs, { resources: [{ resourceType: BROKER, resourceName: '0', configurationKeys: ['flush', 'port'] }] });
+    const r = await h.client.request(ApiKeys.DescribeConfigs, {
+      resources: [{ resourceType: BROKER, resourceName: '0', configurationKeys: ['flush', 'port'] }],
+    });
     const configs = r.body.results[0].configs;
-    assert.deepEqual(configs.map((c: { name: string }) => c.name), ['port', 'flush']);
+    assert.deepEqual(
+      configs.map((c: { name: string }) => c.name),
+      ['port', 'flush'],
+    );
     assert.ok(configs.every((c: { readOnly: boolean }) => c.readOnly));
     assert.equal(configs[1].value, 'ack');
-    const alter = await h.client.request(ApiKeys.AlterConfigs, { resources: [{ resourceType: BROKER, resourceName: '0', configs: [{ name: 'flush', value: 'os' }] }] });
+    const alter = await h.client.request(ApiKeys.AlterConfigs, {
+      resources: [{ resourceType: BROKER, resourceName: '0', configs: [{ name: 'flush', value: 'os' }] }],
+    });
     assert.equal(alter.body.responses[0].errorCode, ErrorCodes.INVALID_CONFIG);
   });
 
   it('DeleteTopics removes a topic and reports unknown ones', async () => {
     await h.client.createTopic('doomed', 2);
     const r = await h.client.request(ApiKeys.DeleteTopics, { topicNames: ['doomed', 'never-was'] });
-    assert.deepEqual(r.body.responses.map((x: { errorCode: number }) => x.errorCode), [0, ErrorCodes.UNKNOWN_TOPIC_OR_PARTITION]);
+    assert.deepEqual(
+      r.body.responses.map((x: { errorCode: number }) => x.errorCode),
+      [0, ErrorCodes.UNKNOWN_TOPIC_OR_PARTITION],
+    );
     const m = await h.client.request(ApiKeys.Metadata, { topics: null });
     assert.ok(!m.body.topics.some((t: { name: string }) => t.name === 'doomed'));
     // The name is free again.

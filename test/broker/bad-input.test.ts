@@ -54,15 +54,24 @@ describe('bad input', () => {
     const acks = await c.request(ApiKeys.Produce, { acks: 'all', topics: [] });
     assert.equal(acks.errorCode, ErrorCodes.INVALID_REQUEST);
     assert.equal(acks.body.path, 'acks');
-    const deep = await c.request(ApiKeys.Fetch, { topics: [{ name: 'good', partitions: [{ index: 'zero', fetchOffset: 0 }] }] });
+    const deep = await c.request(ApiKeys.Fetch, {
+      topics: [{ name: 'good', partitions: [{ index: 'zero', fetchOffset: 0 }] }],
+    });
     assert.equal(deep.errorCode, ErrorCodes.INVALID_REQUEST);
     assert.equal(deep.body.path, 'topics/0/partitions/0/index');
     const notMap = await c.request(ApiKeys.Metadata, [1, 2, 3]);
     assert.equal(notMap.errorCode, ErrorCodes.INVALID_REQUEST);
-    const sizes = await c.request(ApiKeys.Produce, { acks: 1, topics: [{ name: 'good', partitions: [{ index: 0, bytes: 500 }] }] }, { payload: [batchOf(['x'])] });
+    const sizes = await c.request(
+      ApiKeys.Produce,
+      { acks: 1, topics: [{ name: 'good', partitions: [{ index: 0, bytes: 500 }] }] },
+      { payload: [batchOf(['x'])] },
+    );
     assert.equal(sizes.errorCode, ErrorCodes.INVALID_REQUEST);
     assert.match(sizes.body.errorMessage, /payload/);
-    const negative = await c.request(ApiKeys.Produce, { acks: 1, topics: [{ name: 'good', partitions: [{ index: 0, bytes: -1 }] }] });
+    const negative = await c.request(ApiKeys.Produce, {
+      acks: 1,
+      topics: [{ name: 'good', partitions: [{ index: 0, bytes: -1 }] }],
+    });
     assert.equal(negative.body.path, 'topics/0/partitions/0/bytes');
   });
 
@@ -82,14 +91,21 @@ describe('bad input', () => {
     const bad = batchOf(['two', 'three']);
     bad[bad.length - 2]! ^= 0xff;
     const before = await h.client.logEndOffset('crc', 0);
-    const r = await h.client.request(ApiKeys.Produce, { acks: -1, topics: [{ name: 'crc', partitions: [{ index: 0, bytes: good.length + bad.length }] }] }, { payload: [good, bad] });
+    const r = await h.client.request(
+      ApiKeys.Produce,
+      { acks: -1, topics: [{ name: 'crc', partitions: [{ index: 0, bytes: good.length + bad.length }] }] },
+      { payload: [good, bad] },
+    );
     assert.equal(r.body.topics[0].partitions[0].errorCode, ErrorCodes.CORRUPT_MESSAGE);
     assert.equal(await h.client.logEndOffset('crc', 0), before, 'not even the good first batch');
     const truncated = await h.client.produce('crc', 0, [good.subarray(0, good.length - 5)], 1);
     assert.equal(truncated.body.topics[0].partitions[0].errorCode, ErrorCodes.CORRUPT_MESSAGE);
     const magic = batchOf(['m']);
     magic[16] = 1;
-    assert.equal((await h.client.produce('crc', 0, [magic], 1)).body.topics[0].partitions[0].errorCode, ErrorCodes.CORRUPT_MESSAGE);
+    assert.equal(
+      (await h.client.produce('crc', 0, [magic], 1)).body.topics[0].partitions[0].errorCode,
+      ErrorCodes.CORRUPT_MESSAGE,
+    );
     assert.equal(await h.client.logEndOffset('crc', 0), before);
   });
 

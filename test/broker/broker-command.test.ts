@@ -15,8 +15,14 @@ interface Running {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-function run(args: string[], env: Record<string, string> = {}): { child: ChildProcess; output: Promise<{ code: number | null; stdout: string; stderr: string }> } {
-  const child = spawn(process.execPath, [SCRIPT, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function run(
+  args: string[],
+  env: Record<string, string> = {},
+): { child: ChildProcess; output: Promise<{ code: number | null; stdout: string; stderr: string }> } {
+  const child = spawn(process.execPath, [SCRIPT, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => {
@@ -25,14 +31,21 @@ function run(args: string[], env: Record<string, string> = {}): { child: ChildPr
   child.stderr!.on('data', (d) => {
     stderr += d;
   });
-  const output = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
+  const output = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('exit', (code) => resolve({ code, stdout, stderr })),
+  );
   return { child, output };
 }
 
 async function startProcess(args: string[], env: Record<string, string> = {}): Promise<Running> {
-  const child = spawn(process.execPath, [SCRIPT, '--port', '0', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [SCRIPT, '--port', '0', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   const url = await new Promise<string>((resolve, reject) => {
     child.stdout!.on('data', (d) => {
       stdout += d;
@@ -67,14 +80,18 @@ describe('rivulet broker command', () => {
     const first = await startProcess([], { RIVULET_DATA_DIR: dir });
     assert.match(first.stdout(), new RegExp(`\\(data: ${dir}\\)`), 'the data dir came from RIVULET_DATA_DIR');
     const c = await RawClient.connect(first.url);
-    for (let i = 0; i < 10; i++) assert.equal((await c.produceOne('cmd', 0, batchOf([`r${i}`]), i % 2 ? 1 : -1)).errorCode, 0);
+    for (let i = 0; i < 10; i++)
+      assert.equal((await c.produceOne('cmd', 0, batchOf([`r${i}`]), i % 2 ? 1 : -1)).errorCode, 0);
     first.child.kill('SIGTERM');
     assert.deepEqual(await first.exited, { code: 0, signal: null });
     assert.match(first.stdout(), /stopped/);
 
     const second = await startProcess(['--data-dir', dir]);
     const d = await RawClient.connect(second.url);
-    assert.deepEqual((await d.readAll('cmd', 0)).map(valueText), Array.from({ length: 10 }, (_, i) => `r${i}`));
+    assert.deepEqual(
+      (await d.readAll('cmd', 0)).map(valueText),
+      Array.from({ length: 10 }, (_, i) => `r${i}`),
+    );
     second.child.kill('SIGINT');
     assert.equal((await second.exited).code, 0);
   });

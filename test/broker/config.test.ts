@@ -3,7 +3,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { BROKER_SETTINGS, brokerHelp, DEFAULT_BROKER_CONFIG, parseBrokerArgs, parseFlushPolicy } from '../../src/broker/config.js';
+import {
+  BROKER_SETTINGS,
+  brokerHelp,
+  DEFAULT_BROKER_CONFIG,
+  parseBrokerArgs,
+  parseFlushPolicy,
+} from '../../src/broker/config.js';
 import { RivuletError } from '../../src/errors.js';
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'rivulet-config-'));
@@ -16,7 +22,10 @@ function configOf(argv: string[], env: Record<string, string> = {}) {
 }
 
 function invalidArgument(fn: () => unknown, pattern: RegExp): void {
-  assert.throws(fn, (err: unknown) => err instanceof RivuletError && err.code === 'INVALID_ARGUMENT' && pattern.test(err.message));
+  assert.throws(
+    fn,
+    (err: unknown) => err instanceof RivuletError && err.code === 'INVALID_ARGUMENT' && pattern.test(err.message),
+  );
 }
 
 describe('broker config', () => {
@@ -79,7 +88,10 @@ describe('broker config', () => {
     invalidArgument(() => parseBrokerArgs([], { RIVULET_NUM_PARTITIONS: '0' }), /RIVULET_NUM_PARTITIONS.*at least 1/);
     invalidArgument(() => parseBrokerArgs(['--idle-timeout', '3'], {}), /idle-timeout/);
     invalidArgument(() => parseBrokerArgs(['--segment-bytes', '10'], {}), /segment.bytes/);
-    invalidArgument(() => parseBrokerArgs(['--max-frame-bytes', '2048'], {}), /max-frame-bytes .* must be at least max-message-bytes/);
+    invalidArgument(
+      () => parseBrokerArgs(['--max-frame-bytes', '2048'], {}),
+      /max-frame-bytes .* must be at least max-message-bytes/,
+    );
     invalidArgument(() => parseBrokerArgs(['positional'], {}), /unexpected argument/);
   });
 

@@ -8,7 +8,11 @@ import { ErrorCodes } from '../../src/protocol/error-codes.js';
 import { type Harness, startBroker } from './helpers/fixture.js';
 import { batchOf, type RawClient, valueText } from './helpers/raw-client.js';
 
-async function initProducer(c: RawClient, producerId = -1, producerEpoch = -1): Promise<{ producerId: number; producerEpoch: number }> {
+async function initProducer(
+  c: RawClient,
+  producerId = -1,
+  producerEpoch = -1,
+): Promise<{ producerId: number; producerEpoch: number }> {
   const r = await c.request(ApiKeys.InitProducerId, { producerId, producerEpoch });
   assert.equal(r.errorCode, 0, JSON.stringify(r.body));
   return r.body;
@@ -55,7 +59,10 @@ describe('idempotent produce', () => {
     assert.equal(r.errorCode, ErrorCodes.OUT_OF_ORDER_SEQUENCE_NUMBER);
     assert.equal(r.details?.expectedSequence, 2);
     assert.equal(await h.client.logEndOffset('gap', 0), 2);
-    assert.equal((await h.client.produceOne('gap', 0, idempotent(['2'], producerId, producerEpoch, 2), -1)).errorCode, 0);
+    assert.equal(
+      (await h.client.produceOne('gap', 0, idempotent(['2'], producerId, producerEpoch, 2), -1)).errorCode,
+      0,
+    );
   });
 
   it('a bumped epoch fences the old one (INVALID_PRODUCER_EPOCH); the new epoch starts at sequence 0', async () => {

@@ -36,7 +36,10 @@ describe('limits and backpressure', () => {
         if (maxBuffered > 0) samplesAfterPressure++;
       }
       assert.ok(maxBuffered > 0, 'the test reached backpressure');
-      assert.ok(maxBuffered <= 2 * soft + maxFrameBytes, `buffered ${maxBuffered} bytes, bound ${2 * soft + maxFrameBytes}`);
+      assert.ok(
+        maxBuffered <= 2 * soft + maxFrameBytes,
+        `buffered ${maxBuffered} bytes, bound ${2 * soft + maxFrameBytes}`,
+      );
 
       const other = await h.connect();
       const t0 = performance.now();
@@ -57,7 +60,9 @@ describe('limits and backpressure', () => {
     try {
       await h.client.createTopic('throttled');
       const batch = batchOf(['x'.repeat(600)]);
-      const results = await Promise.all(Array.from({ length: 20 }, () => h.client.produce('throttled', 0, [batch], -1)));
+      const results = await Promise.all(
+        Array.from({ length: 20 }, () => h.client.produce('throttled', 0, [batch], -1)),
+      );
       const codes = results.map((r) => (r.errorCode !== 0 ? r.errorCode : r.body.topics[0].partitions[0].errorCode));
       assert.equal(codes[0], 0);
       assert.ok(codes.includes(ErrorCodes.THROTTLING_QUOTA_EXCEEDED), `codes ${codes}`);

@@ -21,7 +21,10 @@ describe('produce and fetch', () => {
     assert.equal(b.baseOffset, 3);
     const records = await h.client.readAll('basic', 0);
     assert.deepEqual(records.map(valueText), ['a0', 'a1', 'a2', 'b0', 'b1']);
-    assert.deepEqual(records.map((r) => r.offset), [0, 1, 2, 3, 4]);
+    assert.deepEqual(
+      records.map((r) => r.offset),
+      [0, 1, 2, 3, 4],
+    );
   });
 
   it('acks=0 gets no answer, and the records are appended', async () => {
@@ -36,7 +39,15 @@ describe('produce and fetch', () => {
     );
     const batch = batchOf(['x', 'y']);
     const { encodeRequest } = await import('../../src/protocol/frame.js');
-    h.client.sendRaw(encodeRequest(ApiKeys.Produce, 0, id, { acks: 0, topics: [{ name: 'fire', partitions: [{ index: 0, bytes: batch.length }] }] }, [batch]));
+    h.client.sendRaw(
+      encodeRequest(
+        ApiKeys.Produce,
+        0,
+        id,
+        { acks: 0, topics: [{ name: 'fire', partitions: [{ index: 0, bytes: batch.length }] }] },
+        [batch],
+      ),
+    );
     // Requests on one connection are handled in order: this answer comes after the produce ran.
     assert.equal(await h.client.logEndOffset('fire', 0), 2);
     await sleep(50);
@@ -58,14 +69,29 @@ describe('produce and fetch', () => {
       {
         acks: -1,
         topics: [
-          { name: 'multi-a', partitions: [{ index: 0, bytes: batches[0]!.length }, { index: 1, bytes: batches[1]!.length }] },
-          { name: 'multi-b', partitions: [{ index: 0, bytes: batches[2]!.length }, { index: 7, bytes: 0 }] },
+          {
+            name: 'multi-a',
+            partitions: [
+              { index: 0, bytes: batches[0]!.length },
+              { index: 1, bytes: batches[1]!.length },
+            ],
+          },
+          {
+            name: 'multi-b',
+            partitions: [
+              { index: 0, bytes: batches[2]!.length },
+              { index: 7, bytes: 0 },
+            ],
+          },
         ],
       },
       { payload: batches },
     );
     assert.equal(r.errorCode, 0);
-    assert.deepEqual(r.body.topics[0].partitions.map((p: { errorCode: number }) => p.errorCode), [0, 0]);
+    assert.deepEqual(
+      r.body.topics[0].partitions.map((p: { errorCode: number }) => p.errorCode),
+      [0, 0],
+    );
     assert.equal(r.body.topics[1].partitions[0].errorCode, 0);
     assert.equal(r.body.topics[1].partitions[1].errorCode, 3, 'unknown partition, the others still appended');
     assert.deepEqual((await h.client.readAll('multi-a', 1)).map(valueText), ['a1-1', 'a1-2']);
@@ -81,7 +107,8 @@ describe('produce and fetch', () => {
       producers.map(async (c, pi) => {
         const inflight: Promise<unknown>[] = [];
         for (let i = 0; i < perProducer; i++) {
-          for (let p = 0; p < partitions; p++) inflight.push(c.produceOne('concurrent', p, batchOf([`p${pi}-${i}`]), i % 2 === 0 ? -1 : 1));
+          for (let p = 0; p < partitions; p++)
+            inflight.push(c.produceOne('concurrent', p, batchOf([`p${pi}-${i}`]), i % 2 === 0 ? -1 : 1));
         }
         const results = (await Promise.all(inflight)) as Array<{ errorCode: number }>;
         assert.ok(results.every((r) => r.errorCode === 0));
@@ -92,14 +119,19 @@ describe('produce and fetch', () => {
       assert.equal(values.length, producers.length * perProducer);
       for (let pi = 0; pi < producers.length; pi++) {
         const mine = values.filter((v) => v.startsWith(`p${pi}-`));
-        assert.deepEqual(mine, Array.from({ length: perProducer }, (_, i) => `p${pi}-${i}`), `producer ${pi} partition ${p}`);
+        assert.deepEqual(
+          mine,
+          Array.from({ length: perProducer }, (_, i) => `p${pi}-${i}`),
+          `producer ${pi} partition ${p}`,
+        );
       }
     }
   });
 
   it('replays from any offset', async () => {
     await h.client.createTopic('replay');
-    for (let b = 0; b < 10; b++) await h.client.produceOne('replay', 0, batchOf(Array.from({ length: 10 }, (_, i) => `v${b * 10 + i}`)), 1);
+    for (let b = 0; b < 10; b++)
+      await h.client.produceOne('replay', 0, batchOf(Array.from({ length: 10 }, (_, i) => `v${b * 10 + i}`)), 1);
     for (const from of [0, 37, 50, 99]) {
       const records = await h.client.readAll('replay', 0, from);
       assert.equal(records[0]!.offset, from);
@@ -112,9 +144,15 @@ describe('produce and fetch', () => {
   it('ListOffsets: earliest, latest and by timestamp', async () => {
     await h.client.createTopic('times');
     for (const [i, ts] of [1_000, 2_000, 3_000].entries()) {
-      await h.client.produceOne('times', 0, encodeRecordBatch([{ value: `t${i}a` }, { value: `t${i}b` }], { timestamp: ts }), 1);
+      await h.client.produceOne(
+        'times',
+        0,
+        encodeRecordBatch([{ value: `t${i}a` }, { value: `t${i}b` }], { timestamp: ts }),
+        1,
+      );
     }
-    const at = async (timestamp: number) => (await h.client.listOffset('times', 0, timestamp)).body.topics[0].partitions[0];
+    const at = async (timestamp: number) =>
+      (await h.client.listOffset('times', 0, timestamp)).body.topics[0].partitions[0];
     assert.equal((await at(-2)).offset, 0);
     assert.equal((await at(-1)).offset, 6);
     assert.deepEqual([(await at(500)).offset, (await at(2_000)).offset, (await at(2_500)).offset], [0, 2, 4]);
@@ -142,11 +180,22 @@ describe('produce and fetch', () => {
       maxWaitMs: 0,
       minBytes: 1,
       maxBytes: batch.length * 4 + 10,
-      topics: [{ name: 'sizes', partitions: [{ index: 0, fetchOffset: 0 }, { index: 1, fetchOffset: 0 }] }],
+      topics: [
+        {
+          name: 'sizes',
+          partitions: [
+            { index: 0, fetchOffset: 0 },
+            { index: 1, fetchOffset: 0 },
+          ],
+        },
+      ],
     });
     assert.equal(decodeRaws(both.raws).length, 4, 'maxBytes bounds the whole response');
     const parts = both.body.topics[0].partitions;
-    assert.equal(parts[0].chunks.reduce((a: number, b: number) => a + b, 0), both.raws.slice(0, parts[0].chunks.length).reduce((a, b) => a + b.length, 0));
+    assert.equal(
+      parts[0].chunks.reduce((a: number, b: number) => a + b, 0),
+      both.raws.slice(0, parts[0].chunks.length).reduce((a, b) => a + b.length, 0),
+    );
     assert.equal(parts[0].highWatermark, 10);
   });
 
@@ -198,7 +247,9 @@ describe('produce and fetch', () => {
     const before = metricValue((await httpGet(h.broker, '/metrics')).text, 'rivulet_fdatasync_total')!;
     const perProducer = 40;
     const results = await Promise.all(
-      producers.flatMap((c: RawClient, pi) => Array.from({ length: perProducer }, (_, i) => c.produceOne('durable', 0, batchOf([`${pi}-${i}`]), -1))),
+      producers.flatMap((c: RawClient, pi) =>
+        Array.from({ length: perProducer }, (_, i) => c.produceOne('durable', 0, batchOf([`${pi}-${i}`]), -1)),
+      ),
     );
     assert.ok(results.every((r) => r.errorCode === 0));
     const requests = producers.length * perProducer;
@@ -233,7 +284,8 @@ describe('restart', () => {
     for (const flush of ['interval:20', 'os']) {
       const h = await startBroker({ flush });
       try {
-        for (let i = 0; i < 5; i++) assert.equal((await h.client.produceOne('modes', 0, batchOf([`${flush}-${i}`]), -1)).errorCode, 0);
+        for (let i = 0; i < 5; i++)
+          assert.equal((await h.client.produceOne('modes', 0, batchOf([`${flush}-${i}`]), -1)).errorCode, 0);
         await h.restart();
         assert.equal((await h.client.readAll('modes', 0)).length, 5, flush);
       } finally {

@@ -13,7 +13,10 @@ import { type BrokerContext, defineHandler, type Reply, wireError } from '../con
 
 function alterOne(ctx: BrokerContext, r: AlterConfigsRequest['resources'][number], validateOnly: boolean): void {
   if (r.resourceType === ResourceTypes.BROKER) {
-    throw new RivuletError('INVALID_CONFIG', 'broker settings are fixed at start: change the flag, variable or config file and restart');
+    throw new RivuletError(
+      'INVALID_CONFIG',
+      'broker settings are fixed at start: change the flag, variable or config file and restart',
+    );
   }
   if (r.resourceType !== ResourceTypes.TOPIC) {
     throw new RivuletError('INVALID_REQUEST', `resource type ${r.resourceType} cannot be altered (2 = topic)`);

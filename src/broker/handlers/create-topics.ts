@@ -16,13 +16,20 @@ const DEFAULT_SENTINEL = -1;
 function createOne(ctx: BrokerContext, t: CreateTopicsRequest['topics'][number], validateOnly: boolean): number {
   const numPartitions = t.numPartitions === DEFAULT_SENTINEL ? ctx.config.numPartitions : t.numPartitions;
   if (t.replicationFactor !== DEFAULT_SENTINEL && t.replicationFactor !== 1) {
-    throw new RivuletError('INVALID_REPLICATION_FACTOR', `replication factor ${t.replicationFactor}: this cluster has one broker`);
+    throw new RivuletError(
+      'INVALID_REPLICATION_FACTOR',
+      `replication factor ${t.replicationFactor}: this cluster has one broker`,
+    );
   }
   if (!validateOnly) return ctx.logs.createTopic(t.name, numPartitions, t.configs).partitions.length;
   validateTopicName(t.name);
-  if (ctx.logs.topic(t.name) !== undefined) throw new RivuletError('TOPIC_ALREADY_EXISTS', `topic ${t.name} already exists`);
+  if (ctx.logs.topic(t.name) !== undefined)
+    throw new RivuletError('TOPIC_ALREADY_EXISTS', `topic ${t.name} already exists`);
   if (!Number.isSafeInteger(numPartitions) || numPartitions < 1 || numPartitions > MAX_PARTITIONS_PER_TOPIC) {
-    throw new RivuletError('INVALID_PARTITIONS', `partition count must be in [1, ${MAX_PARTITIONS_PER_TOPIC}], got ${numPartitions}`);
+    throw new RivuletError(
+      'INVALID_PARTITIONS',
+      `partition count must be in [1, ${MAX_PARTITIONS_PER_TOPIC}], got ${numPartitions}`,
+    );
   }
   parseTopicConfigs(t.configs);
   return numPartitions;

@@ -5,7 +5,11 @@
  */
 import { RivuletError } from '../../errors.js';
 import { ResourceTypes } from '../../protocol/apis/common.js';
-import { DescribeConfigs, type DescribeConfigsRequest, type DescribeConfigsResponse } from '../../protocol/apis/describe-configs.js';
+import {
+  DescribeConfigs,
+  type DescribeConfigsRequest,
+  type DescribeConfigsResponse,
+} from '../../protocol/apis/describe-configs.js';
 import { ErrorCodes } from '../../protocol/error-codes.js';
 import { BROKER_SETTINGS, type BrokerConfig } from '../config.js';
 import { type BrokerContext, defineHandler, type Reply, wireError } from '../context.js';

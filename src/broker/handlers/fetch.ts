@@ -112,7 +112,13 @@ function countRecords(views: readonly Buffer[]): number {
   return records;
 }
 
-function handleFetch(ctx: BrokerContext, req: FetchRequest, reply: Reply, _payload: Uint8Array, conn: Connection): void {
+function handleFetch(
+  ctx: BrokerContext,
+  req: FetchRequest,
+  reply: Reply,
+  _payload: Uint8Array,
+  conn: Connection,
+): void {
   const cap = Math.max(0, Math.min(req.maxBytes, ctx.config.maxBackpressureBytes));
 
   const answer = () => {
@@ -133,7 +139,8 @@ function handleFetch(ctx: BrokerContext, req: FetchRequest, reply: Reply, _paylo
 
   if (!conn.congested) {
     const first = collect(ctx, req, cap);
-    const ready = first.hasError || first.bytes >= req.minBytes || req.maxWaitMs <= 0 || ctx.closing || first.logs.length === 0;
+    const ready =
+      first.hasError || first.bytes >= req.minBytes || req.maxWaitMs <= 0 || ctx.closing || first.logs.length === 0;
     if (!ready) {
       waitForData(ctx, req, conn, first, answer);
       return;
@@ -143,7 +150,13 @@ function handleFetch(ctx: BrokerContext, req: FetchRequest, reply: Reply, _paylo
 }
 
 /** Parks the fetch until appends bring its minBytes, its maxWaitMs passes, or the connection closes. */
-function waitForData(ctx: BrokerContext, req: FetchRequest, conn: Connection, first: Collected, answer: () => void): void {
+function waitForData(
+  ctx: BrokerContext,
+  req: FetchRequest,
+  conn: Connection,
+  first: Collected,
+  answer: () => void,
+): void {
   let timer: NodeJS.Timeout | undefined;
   const onClose = () => {
     clearTimeout(timer);
@@ -158,10 +171,13 @@ function waitForData(ctx: BrokerContext, req: FetchRequest, conn: Connection, fi
       answer();
     },
   };
-  timer = setTimeout(() => {
-    ctx.fetchWaiters.remove(waiter);
-    waiter.wake();
-  }, Math.min(req.maxWaitMs, MAX_FETCH_WAIT_MS));
+  timer = setTimeout(
+    () => {
+      ctx.fetchWaiters.remove(waiter);
+      waiter.wake();
+    },
+    Math.min(req.maxWaitMs, MAX_FETCH_WAIT_MS),
+  );
   ctx.fetchWaiters.add(waiter, first.logs);
   conn.onClose(onClose);
 }

@@ -27,9 +27,13 @@ function handleInitProducerId(ctx: BrokerContext, req: InitProducerIdRequest, re
   const known = ctx.producers.currentEpoch(req.producerId);
   const current = known >= 0 ? known : req.producerEpoch;
   if (req.producerEpoch !== current) {
-    throw new RivuletError('INVALID_PRODUCER_EPOCH', `producer ${req.producerId} is at epoch ${current}, not ${req.producerEpoch}`, {
-      details: { producerId: req.producerId, currentEpoch: current },
-    });
+    throw new RivuletError(
+      'INVALID_PRODUCER_EPOCH',
+      `producer ${req.producerId} is at epoch ${current}, not ${req.producerEpoch}`,
+      {
+        details: { producerId: req.producerId, currentEpoch: current },
+      },
+    );
   }
   if (current + 1 > MAX_EPOCH) {
     const producerId = ctx.producerIds.allocate();

@@ -48,7 +48,8 @@ function lookup(ctx: BrokerContext, name: string, autoCreate: boolean): TopicMet
 
 function handleMetadata(ctx: BrokerContext, req: MetadataRequest, reply: Reply): void {
   const autoCreate = req.allowAutoTopicCreation && ctx.config.autoCreateTopics;
-  const topics = req.topics === null ? ctx.logs.topics().map(describe) : req.topics.map((name) => lookup(ctx, name, autoCreate));
+  const topics =
+    req.topics === null ? ctx.logs.topics().map(describe) : req.topics.map((name) => lookup(ctx, name, autoCreate));
   reply.send({
     clusterId: ctx.clusterId,
     controllerId: NODE_ID,

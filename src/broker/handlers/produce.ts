@@ -63,11 +63,22 @@ function readRun(buf: Uint8Array, start: number, end: number): BatchRun {
       run.epoch = h.producerEpoch;
       run.firstSeq = h.baseSequence;
     } else if (h.producerId !== run.producerId || h.producerEpoch !== run.epoch) {
-      throw new RivuletError('INVALID_RECORD', `batch ${i} comes from another producer than batch 0 of the same partition`);
+      throw new RivuletError(
+        'INVALID_RECORD',
+        `batch ${i} comes from another producer than batch 0 of the same partition`,
+      );
     } else if (run.producerId >= 0 && h.baseSequence !== addSequence(run.lastSeq, 1)) {
-      throw new RivuletError('OUT_OF_ORDER_SEQUENCE_NUMBER', `batch ${i} sequence ${h.baseSequence} does not follow ${run.lastSeq}`, {
-        details: { producerId: run.producerId, sequence: h.baseSequence, expectedSequence: addSequence(run.lastSeq, 1) },
-      });
+      throw new RivuletError(
+        'OUT_OF_ORDER_SEQUENCE_NUMBER',
+        `batch ${i} sequence ${h.baseSequence} does not follow ${run.lastSeq}`,
+        {
+          details: {
+            producerId: run.producerId,
+            sequence: h.baseSequence,
+            expectedSequence: addSequence(run.lastSeq, 1),
+          },
+        },
+      );
     }
     run.lastSeq = run.producerId >= 0 ? addSequence(h.baseSequence, h.lastOffsetDelta) : -1;
     pos += size;
@@ -109,7 +120,15 @@ function appendPartition(
       const currentEpoch = producers.currentEpoch(run.producerId);
       const check = producers.of(log).check(run.producerId, run.epoch, run.firstSeq, run.lastSeq, currentEpoch);
       if (check.kind === 'duplicate') {
-        const response = { index, errorCode: 0, errorMessage: null, baseOffset: check.baseOffset, logAppendTimeMs: -1, logStartOffset: log.logStartOffset, details: null };
+        const response = {
+          index,
+          errorCode: 0,
+          errorMessage: null,
+          baseOffset: check.baseOffset,
+          logAppendTimeMs: -1,
+          logStartOffset: log.logStartOffset,
+          details: null,
+        };
         return { response, log };
       }
     }
@@ -117,38 +136,66 @@ function appendPartition(
     producers?.appended(log, run.producerId, run.epoch, run.firstSeq, run.lastSeq, r.baseOffset);
     ctx.metrics.produced(topic.name, length, run.records);
     appended.set(log, (appended.get(log) ?? 0) + length);
-    const response = { index, errorCode: 0, errorMessage: null, baseOffset: r.baseOffset, logAppendTimeMs: r.appendTime, logStartOffset: log.logStartOffset, details: null };
+    const response = {
+      index,
+      errorCode: 0,
+      errorMessage: null,
+      baseOffset: r.baseOffset,
+      logAppendTimeMs: r.appendTime,
+      logStartOffset: log.logStartOffset,
+      details: null,
+    };
     return { response, log };
   } catch (err) {
     return { response: partitionError(index, err, log.logStartOffset), log: null };
   }
 }
 
-function handleProduce(ctx: BrokerContext, req: ProduceRequest, reply: Reply, payload: Uint8Array, conn: Connection): void | Promise<void> {
+/** Request-level refusals: sizes that do not add up, or a connection over its in-flight bound. */
+function checkRequest(req: ProduceRequest, payload: Uint8Array, conn: Connection, limit: number): RivuletError | null {
   let total = 0;
-  req.topics.forEach((t, ti) => {
-    t.partitions.forEach((p, pi) => {
-      if (p.bytes < 0) {
+  for (let ti = 0; ti < req.topics.length; ti++) {
+    const partitions = req.topics[ti]!.partitions;
+    for (let pi = 0; pi < partitions.length; pi++) {
+      const bytes = partitions[pi]!.bytes;
+      if (bytes < 0) {
         const path = `topics/${ti}/partitions/${pi}/bytes`;
-        throw new RivuletError('INVALID_REQUEST', `${path}: must not be negative`, { path });
+        return new RivuletError('INVALID_REQUEST', `${path}: must not be negative`, { path });
       }
-      total += p.bytes;
-    });
-  });
-  const limit = ctx.config.maxInflightBytesPerConnection;
-  let refusal: RivuletError | null = null;
-  if (total !== payload.length) {
-    refusal = new RivuletError('INVALID_REQUEST', `the body lists ${total} record bytes, the payload holds ${payload.length}`);
-  } else if (conn.inflightProduceBytes > 0 && conn.inflightProduceBytes + total > limit) {
-    refusal = new RivuletError('THROTTLING_QUOTA_EXCEEDED', `${conn.inflightProduceBytes} produce bytes of this connection await their answer; the limit is ${limit}`, {
-      details: { inflightBytes: conn.inflightProduceBytes, limit },
-    });
+      total += bytes;
+    }
   }
+  if (total !== payload.length) {
+    return new RivuletError(
+      'INVALID_REQUEST',
+      `the body lists ${total} record bytes, the payload holds ${payload.length}`,
+    );
+  }
+  if (conn.inflightProduceBytes > 0 && conn.inflightProduceBytes + total > limit) {
+    return new RivuletError(
+      'THROTTLING_QUOTA_EXCEEDED',
+      `${conn.inflightProduceBytes} produce bytes of this connection await their answer; the limit is ${limit}`,
+      { details: { inflightBytes: conn.inflightProduceBytes, limit } },
+    );
+  }
+  return null;
+}
+
+function handleProduce(
+  ctx: BrokerContext,
+  req: ProduceRequest,
+  reply: Reply,
+  payload: Uint8Array,
+  conn: Connection,
+): void | Promise<void> {
+  const refusal = checkRequest(req, payload, conn, ctx.config.maxInflightBytesPerConnection);
   if (refusal !== null) {
+    // acks=0 never gets an answer, not even this one (as in Kafka, the producer does not wait).
     if (req.acks === ACKS_NONE) reply.drop(refusal.errorNumber);
     else reply.fail(refusal);
     return;
   }
+  const total = payload.length;
 
   const appended = new Map<PartitionLog, number>();
   const toSync = new Map<PartitionLog, ProducePartitionResponse[]>();
@@ -185,7 +232,11 @@ function handleProduce(ctx: BrokerContext, req: ProduceRequest, reply: Reply, pa
 }
 
 /** acks=all under `--flush ack`: waits for the group commit of every partition written. */
-async function awaitSync(toSync: Map<PartitionLog, ProducePartitionResponse[]>, conn: Connection, bytes: number): Promise<void> {
+async function awaitSync(
+  toSync: Map<PartitionLog, ProducePartitionResponse[]>,
+  conn: Connection,
+  bytes: number,
+): Promise<void> {
   conn.inflightProduceBytes += bytes;
   try {
     const logs = [...toSync.keys()];

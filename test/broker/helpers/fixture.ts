@@ -24,7 +24,13 @@ export interface Harness {
 export async function startBroker(options: Partial<BrokerOptions> = {}): Promise<Harness> {
   const dataDir = options.dataDir ?? tempDir();
   const clients: RawClient[] = [];
-  const base: BrokerOptions = { port: 0, segmentBytes: 1 << 20, retentionCheckIntervalMs: 3_600_000, ...options, dataDir };
+  const base: BrokerOptions = {
+    port: 0,
+    segmentBytes: 1 << 20,
+    retentionCheckIntervalMs: 3_600_000,
+    ...options,
+    dataDir,
+  };
   const h: Harness = {
     broker: await Broker.start(base),
     dataDir,
@@ -58,7 +64,10 @@ export function metricValue(text: string, sample: string): number | undefined {
   return undefined;
 }
 
-export async function httpGet(broker: Broker, path: string): Promise<{ status: number; text: string; type: string | null }> {
+export async function httpGet(
+  broker: Broker,
+  path: string,
+): Promise<{ status: number; text: string; type: string | null }> {
   const res = await fetch(`http://127.0.0.1:${broker.port}${path}`);
   return { status: res.status, text: await res.text(), type: res.headers.get('content-type') };
 }

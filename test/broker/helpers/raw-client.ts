@@ -5,7 +5,13 @@
 import WebSocket from 'ws';
 import { ApiKeys } from '../../../src/protocol/api.js';
 import { decodeResponse, encodeRequest } from '../../../src/protocol/frame.js';
-import { decodeRecordBatches, type DecodedRecord, encodeRecordBatch, type RecordInput, type BatchOptions } from '../../../src/protocol/record-batch.js';
+import {
+  decodeRecordBatches,
+  type DecodedRecord,
+  encodeRecordBatch,
+  type RecordInput,
+  type BatchOptions,
+} from '../../../src/protocol/record-batch.js';
 
 export interface RawResponse {
   correlationId: number;
@@ -49,7 +55,9 @@ export class RawClient {
       const ws = new WebSocket(url, { maxPayload: 256 << 20 });
       const client = new RawClient(ws);
       ws.once('open', () => resolve(client));
-      ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { statusCode: res.statusCode })));
+      ws.once('unexpected-response', (_req, res) =>
+        reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { statusCode: res.statusCode })),
+      );
       ws.once('error', reject);
     });
   }
@@ -59,7 +67,11 @@ export class RawClient {
   }
 
   /** Sends one request and waits for its response (with its raw messages). */
-  request(apiKey: number, body: unknown, opts: { version?: number; payload?: Uint8Array[] } = {}): Promise<RawResponse> {
+  request(
+    apiKey: number,
+    body: unknown,
+    opts: { version?: number; payload?: Uint8Array[] } = {},
+  ): Promise<RawResponse> {
     const id = this.#nextId++;
     const promise = this.expect(id);
     this.ws.send(encodeRequest(apiKey, opts.version ?? 0, id, body, opts.payload ?? []));
@@ -119,37 +131,66 @@ export class RawClient {
 
   // ---- typed helpers ----
 
-  createTopic(name: string, numPartitions = 1, configs: Array<{ name: string; value: string | null }> = []): Promise<RawResponse> {
+  createTopic(
+    name: string,
+    numPartitions = 1,
+    configs: Array<{ name: string; value: string | null }> = [],
+  ): Promise<RawResponse> {
     return this.request(ApiKeys.CreateTopics, { topics: [{ name, numPartitions, configs }] });
   }
 
   /** Produces `batches` to one partition. */
   produce(topic: string, partition: number, batches: Uint8Array[], acks: 0 | 1 | -1 = -1): Promise<RawResponse> {
     const bytes = batches.reduce((n, b) => n + b.length, 0);
-    return this.request(ApiKeys.Produce, { acks, topics: [{ name: topic, partitions: [{ index: partition, bytes }] }] }, { payload: batches });
+    return this.request(
+      ApiKeys.Produce,
+      { acks, topics: [{ name: topic, partitions: [{ index: partition, bytes }] }] },
+      { payload: batches },
+    );
   }
 
   /** Produces, then returns the partition's answer (throws if the request itself failed). */
   async produceOne(topic: string, partition: number, batch: Uint8Array, acks: 1 | -1 = -1) {
     const r = await this.produce(topic, partition, [batch], acks);
     if (r.errorCode !== 0) throw new Error(`produce failed: ${r.errorCode} ${JSON.stringify(r.body)}`);
-    return r.body.topics[0].partitions[0] as { errorCode: number; baseOffset: number; errorMessage: string | null; details: Record<string, unknown> | null };
+    return r.body.topics[0].partitions[0] as {
+      errorCode: number;
+      baseOffset: number;
+      errorMessage: string | null;
+      details: Record<string, unknown> | null;
+    };
   }
 
-  fetch(topic: string, partition: number, fetchOffset: number, opts: { maxWaitMs?: number; minBytes?: number; maxBytes?: number; partitionMaxBytes?: number } = {}): Promise<RawResponse> {
+  fetch(
+    topic: string,
+    partition: number,
+    fetchOffset: number,
+    opts: { maxWaitMs?: number; minBytes?: number; maxBytes?: number; partitionMaxBytes?: number } = {},
+  ): Promise<RawResponse> {
     return this.request(ApiKeys.Fetch, {
       maxWaitMs: opts.maxWaitMs ?? 0,
       minBytes: opts.minBytes ?? 1,
       maxBytes: opts.maxBytes ?? 50 << 20,
-      topics: [{ name: topic, partitions: [{ index: partition, fetchOffset, partitionMaxBytes: opts.partitionMaxBytes ?? 1 << 20 }] }],
+      topics: [
+        {
+          name: topic,
+          partitions: [{ index: partition, fetchOffset, partitionMaxBytes: opts.partitionMaxBytes ?? 1 << 20 }],
+        },
+      ],
     });
   }
 
   /** Fetches and decodes the records at or after `fetchOffset`. */
-  async fetchRecords(topic: string, partition: number, fetchOffset: number, opts: { maxWaitMs?: number; minBytes?: number; maxBytes?: number } = {}): Promise<DecodedRecord[]> {
+  async fetchRecords(
+    topic: string,
+    partition: number,
+    fetchOffset: number,
+    opts: { maxWaitMs?: number; minBytes?: number; maxBytes?: number } = {},
+  ): Promise<DecodedRecord[]> {
     const r = await this.fetch(topic, partition, fetchOffset, opts);
     const p = r.body.topics[0].partitions[0];
-    if (r.errorCode !== 0 || p.errorCode !== 0) throw new Error(`fetch failed: ${r.errorCode}/${p.errorCode} ${p.errorMessage}`);
+    if (r.errorCode !== 0 || p.errorCode !== 0)
+      throw new Error(`fetch failed: ${r.errorCode}/${p.errorCode} ${p.errorMessage}`);
     return decodeRaws(r.raws).filter((rec) => rec.offset >= fetchOffset);
   }
 
@@ -166,7 +207,9 @@ export class RawClient {
   }
 
   listOffset(topic: string, partition: number, timestamp: number): Promise<RawResponse> {
-    return this.request(ApiKeys.ListOffsets, { topics: [{ name: topic, partitions: [{ index: partition, timestamp }] }] });
+    return this.request(ApiKeys.ListOffsets, {
+      topics: [{ name: topic, partitions: [{ index: partition, timestamp }] }],
+    });
   }
 
   async logEndOffset(topic: string, partition: number): Promise<number> {
