@@ -119,7 +119,8 @@ export async function deleteGroups(ctx: AdminContext, req: DeleteGroupsRequest):
   const results: DeleteGroupsResponse['results'] = [];
   for (const groupId of req.groupsNames) {
     const g = ctx.group(groupId);
-    const result = (errorCode: number, errorMessage: string | null) => results.push({ groupId, errorCode, errorMessage });
+    const result = (errorCode: number, errorMessage: string | null) =>
+      results.push({ groupId, errorCode, errorMessage });
     if (groupId === '') {
       result(ErrorCodes.INVALID_GROUP_ID, 'groupId must not be empty');
     } else if (g !== undefined && g.members.size > 0) {

@@ -45,6 +45,7 @@ import { type Scheduler, systemScheduler } from './scheduler.js';
 import { commitOffsets, fetchOffsets } from './offsets.js';
 import { consumerGroupDescribe, deleteGroups, describeGroups, listGroups } from './admin.js';
 import { compileSubscriptionRegex } from './subscription.js';
+import { validateHeartbeat } from './heartbeat-validation.js';
 
 export interface GroupCoordinatorOptions {
   /** Where committed offsets live (the broker: the `__consumer_offsets` topic). */
@@ -78,10 +79,6 @@ const NO_CLIENT: ClientInfo = { clientId: '', clientHost: '' };
 
 function fail(code: 'UNKNOWN_MEMBER_ID' | 'FENCED_MEMBER_EPOCH' | 'FENCED_INSTANCE_ID', message: string): never {
   throw new RivuletError(code, message);
-}
-
-function invalid(path: string, message: string): never {
-  throw new RivuletError('INVALID_REQUEST', `${path}: ${message}`, { path });
 }
 
 export class GroupCoordinator {
@@ -197,7 +194,8 @@ export class GroupCoordinator {
     const resolvedChanged = (joining || change.subscription) && group.refreshSubscriptions(this.topicCounts);
     if (added || resolvedChanged || change.assignor) group.bumpEpoch();
     this.restartSessionTimer(group, member);
-    if (group.groupEpoch > group.assignmentEpoch) group.computeTargetAssignment(getAssignor(group.preferredAssignor())!);
+    if (group.groupEpoch > group.assignmentEpoch)
+      group.computeTargetAssignment(getAssignor(group.preferredAssignor())!);
 
     const reported =
       req.topicPartitions !== null
@@ -247,7 +245,7 @@ export class GroupCoordinator {
           );
         }
         const next = new GroupMember(memberId, req.instanceId, rebalanceTimeoutMs);
-        copyProfile(holder, next);
+        next.copySubscriptionFrom(holder);
         group.replaceStaticMember(holder, next);
         return next;
       }
@@ -415,33 +413,5 @@ export class GroupCoordinator {
         () => this.scheduleExpiry(), // a failed append is retried next round
       );
     });
-  }
-}
-
-function copyProfile(from: GroupMember, to: GroupMember): void {
-  to.subscribedTopicNames = from.subscribedTopicNames;
-  to.subscribedTopicRegex = from.subscribedTopicRegex;
-  to.regex = from.regex;
-  to.subscribedTopics = from.subscribedTopics;
-  to.serverAssignor = from.serverAssignor;
-}
-
-function validateHeartbeat(req: ConsumerGroupHeartbeatRequest): void {
-  if (req.groupId === '') throw new RivuletError('INVALID_GROUP_ID', 'groupId must not be empty', { path: 'groupId' });
-  if (req.memberEpoch < STATIC_LEAVE_EPOCH) invalid('memberEpoch', `${req.memberEpoch} is not 0, -1, -2 or an epoch`);
-  if (req.memberEpoch !== JOIN_EPOCH && req.memberId === '') invalid('memberId', 'required unless joining');
-  if (req.rebalanceTimeoutMs !== -1 && req.rebalanceTimeoutMs <= 0) invalid('rebalanceTimeoutMs', 'must be -1 or > 0');
-  if (req.memberEpoch === JOIN_EPOCH && req.subscribedTopicNames === null && req.subscribedTopicRegex === null) {
-    invalid('subscribedTopicNames', 'a join needs subscribedTopicNames or subscribedTopicRegex');
-  }
-  if (req.serverAssignor !== null && getAssignor(req.serverAssignor) === undefined) {
-    throw new RivuletError(
-      'UNSUPPORTED_ASSIGNOR',
-      `assignor '${req.serverAssignor}' is not one of sticky, range, roundrobin`,
-      { path: 'serverAssignor' },
-    );
-  }
-  if (req.subscribedTopicRegex !== null && req.subscribedTopicRegex !== '') {
-    compileSubscriptionRegex(req.subscribedTopicRegex);
   }
 }

@@ -104,6 +104,15 @@ export class GroupMember implements Reconciled {
     });
   }
 
+  /** A static member's new incarnation starts with the subscription of the one it replaces. */
+  copySubscriptionFrom(other: GroupMember): void {
+    this.subscribedTopicNames = other.subscribedTopicNames;
+    this.subscribedTopicRegex = other.subscribedTopicRegex;
+    this.regex = other.regex;
+    this.subscribedTopics = other.subscribedTopics;
+    this.serverAssignor = other.serverAssignor;
+  }
+
   cancelTimers(): void {
     this.cancelSessionTimer?.();
     this.cancelSessionTimer = null;

@@ -76,7 +76,12 @@ export function decodeOffsetRecord(key: Uint8Array | null, value: Uint8Array | n
     throw bad(`the value for ${groupId}/${topic}/${partition} is not { offset, metadata, commitTimestamp }`);
   }
   const metadata = typeof v.metadata === 'string' ? v.metadata : '';
-  return { groupId, topic, partition, value: { offset: v.offset, metadata, commitTimestamp: v.commitTimestamp as number } };
+  return {
+    groupId,
+    topic,
+    partition,
+    value: { offset: v.offset, metadata, commitTimestamp: v.commitTimestamp as number },
+  };
 }
 
 /** One RecordBatch holding `records` in order. */

@@ -94,7 +94,12 @@ export async function commitOffsets(ctx: OffsetsContext, req: OffsetCommitReques
   req.topics.forEach((t, ti) => {
     t.partitions.forEach((p, pi) => {
       if (outcomes[ti]![pi] === null) {
-        accepted.push({ topic: t.name, partition: p.index, offset: p.committedOffset, metadata: p.committedMetadata ?? '' });
+        accepted.push({
+          topic: t.name,
+          partition: p.index,
+          offset: p.committedOffset,
+          metadata: p.committedMetadata ?? '',
+        });
       }
     });
   });
@@ -142,7 +147,13 @@ export function fetchOffsets(ctx: OffsetsContext, req: OffsetFetchRequest): Offs
         t = { name: o.topic, partitions: [] };
         byTopic.set(o.topic, t);
       }
-      t.partitions.push({ ...none, index: o.partition, committedOffset: o.offset, metadata: o.metadata, commitTimestamp: o.commitTimestamp });
+      t.partitions.push({
+        ...none,
+        index: o.partition,
+        committedOffset: o.offset,
+        metadata: o.metadata,
+        commitTimestamp: o.commitTimestamp,
+      });
     }
     return { throttleTimeMs: 0, topics: [...byTopic.values()] };
   }

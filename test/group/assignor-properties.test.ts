@@ -28,7 +28,12 @@ interface Scenario {
 }
 
 /** Runs a random sequence; `check` sees each step's input, output and the previous output. */
-function run(seed: number, assign: AssignFn, sameSubscriptions: boolean, check: (s: Scenario, out: GroupAssignment) => void) {
+function run(
+  seed: number,
+  assign: AssignFn,
+  sameSubscriptions: boolean,
+  check: (s: Scenario, out: GroupAssignment) => void,
+) {
   const rng = prng(seed);
   const counts: Record<string, number> = { a: 1 + rng.int(8), b: rng.int(6), c: 1 + rng.int(4) };
   let subs = new Map<string, string[]>();

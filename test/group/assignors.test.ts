@@ -41,10 +41,11 @@ describe('roundrobin assignor', () => {
   });
 
   test("different subscriptions skip members not subscribed (Kafka's documented example)", () => {
-    const out = roundRobinAssign(
-      [member('C0', ['t0']), member('C1', ['t0', 't1']), member('C2', ['t0', 't1', 't2'])],
-      { t0: 1, t1: 2, t2: 3 },
-    );
+    const out = roundRobinAssign([member('C0', ['t0']), member('C1', ['t0', 't1']), member('C2', ['t0', 't1', 't2'])], {
+      t0: 1,
+      t1: 2,
+      t2: 3,
+    });
     assert.deepEqual(plain(out), { C0: { t0: [0] }, C1: { t1: [0] }, C2: { t1: [1], t2: [0, 1, 2] } });
   });
 
@@ -82,10 +83,10 @@ describe('sticky assignor', () => {
   });
 
   test('a balanced assignment stays as it is, even if topics are not spread', () => {
-    const out = stickyAssign(
-      [member('m1', ['A', 'B'], { A: [0, 1, 2] }), member('m2', ['A', 'B'], { B: [0, 1, 2] })],
-      { A: 3, B: 3 },
-    );
+    const out = stickyAssign([member('m1', ['A', 'B'], { A: [0, 1, 2] }), member('m2', ['A', 'B'], { B: [0, 1, 2] })], {
+      A: 3,
+      B: 3,
+    });
     assert.deepEqual(plain(out), { m1: { A: [0, 1, 2] }, m2: { B: [0, 1, 2] } });
   });
 

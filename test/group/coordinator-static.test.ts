@@ -81,14 +81,23 @@ describe('coordinator: static membership', () => {
     const s1 = new SimMember(coord, G, { topics: ['t'], instanceId: 'host-1' });
     s1.heartbeat();
     const clash = new SimMember(coord, G, { topics: ['t'], instanceId: 'host-1' });
-    assert.equal(code(() => clash.heartbeat()), 'UNRELEASED_INSTANCE_ID');
+    assert.equal(
+      code(() => clash.heartbeat()),
+      'UNRELEASED_INSTANCE_ID',
+    );
 
     s1.leave(-2);
     const s2 = new SimMember(coord, G, { topics: ['t'], instanceId: 'host-1' });
     s2.heartbeat();
     s1.joined = true; // the old incarnation comes back to life with its old member id
-    assert.equal(code(() => s1.heartbeat()), 'FENCED_INSTANCE_ID');
-    assert.equal(code(() => s1.leave()), 'FENCED_INSTANCE_ID');
+    assert.equal(
+      code(() => s1.heartbeat()),
+      'FENCED_INSTANCE_ID',
+    );
+    assert.equal(
+      code(() => s1.leave()),
+      'FENCED_INSTANCE_ID',
+    );
   });
 
   test('a dynamic member leaving with -2 simply leaves', () => {

@@ -149,7 +149,10 @@ describe('coordinator: membership and reconciliation', () => {
     assert.equal(coord.group(G)!.members.size, 1, 'gone at 45 s');
     a.heartbeat();
     assert.equal(assignmentSize(a.owned), 4);
-    assert.equal(code(() => b.heartbeat()), 'UNKNOWN_MEMBER_ID');
+    assert.equal(
+      code(() => b.heartbeat()),
+      'UNKNOWN_MEMBER_ID',
+    );
   });
 
   test('a member that does not revoke is fenced after its rebalance timeout', () => {
@@ -169,7 +172,10 @@ describe('coordinator: membership and reconciliation', () => {
     assert.equal(coord.group(G)!.members.get(a.memberId)!.state, 'UNREVOKED_PARTITIONS');
     clock.advance(5_000);
     assert.equal(coord.group(G)!.members.has(a.memberId), false, 'fenced at 60 s');
-    assert.equal(code(() => a.heartbeat()), 'UNKNOWN_MEMBER_ID');
+    assert.equal(
+      code(() => a.heartbeat()),
+      'UNKNOWN_MEMBER_ID',
+    );
     b.heartbeat();
     assert.equal(assignmentSize(b.owned), 2);
   });
@@ -203,7 +209,10 @@ describe('coordinator: membership and reconciliation', () => {
     a.epoch = 1; // as if the last response was lost: a sends its previous epoch, owning a subset
     assert.equal(a.heartbeat().memberEpoch, 2);
     a.epoch = 3;
-    assert.equal(code(() => a.heartbeat()), 'FENCED_MEMBER_EPOCH');
+    assert.equal(
+      code(() => a.heartbeat()),
+      'FENCED_MEMBER_EPOCH',
+    );
     const stale = {
       groupId: G,
       memberId: a.memberId,
@@ -215,8 +224,15 @@ describe('coordinator: membership and reconciliation', () => {
       serverAssignor: null,
       topicPartitions: [{ name: 't', partitions: [0, 1] }],
     };
-    assert.equal(code(() => coord.heartbeat(stale)), 'FENCED_MEMBER_EPOCH', 'previous epoch, owning more than assigned');
-    assert.equal(code(() => coord.heartbeat({ ...stale, topicPartitions: null })), 'FENCED_MEMBER_EPOCH');
+    assert.equal(
+      code(() => coord.heartbeat(stale)),
+      'FENCED_MEMBER_EPOCH',
+      'previous epoch, owning more than assigned',
+    );
+    assert.equal(
+      code(() => coord.heartbeat({ ...stale, topicPartitions: null })),
+      'FENCED_MEMBER_EPOCH',
+    );
   });
 
   test('unknown member, unknown group, bad requests', () => {
@@ -232,17 +248,45 @@ describe('coordinator: membership and reconciliation', () => {
       serverAssignor: null,
       topicPartitions: null,
     };
-    assert.equal(code(() => coord.heartbeat(base)), 'UNKNOWN_MEMBER_ID');
+    assert.equal(
+      code(() => coord.heartbeat(base)),
+      'UNKNOWN_MEMBER_ID',
+    );
     new SimMember(coord, G, { topics: ['t'] }).heartbeat();
-    assert.equal(code(() => coord.heartbeat(base)), 'UNKNOWN_MEMBER_ID');
-    assert.equal(code(() => coord.heartbeat({ ...base, groupId: '' })), 'INVALID_GROUP_ID');
-    assert.equal(code(() => coord.heartbeat({ ...base, memberEpoch: -3 })), 'INVALID_REQUEST');
-    assert.equal(code(() => coord.heartbeat({ ...base, memberEpoch: 0 })), 'INVALID_REQUEST', 'join without subscription');
+    assert.equal(
+      code(() => coord.heartbeat(base)),
+      'UNKNOWN_MEMBER_ID',
+    );
+    assert.equal(
+      code(() => coord.heartbeat({ ...base, groupId: '' })),
+      'INVALID_GROUP_ID',
+    );
+    assert.equal(
+      code(() => coord.heartbeat({ ...base, memberEpoch: -3 })),
+      'INVALID_REQUEST',
+    );
+    assert.equal(
+      code(() => coord.heartbeat({ ...base, memberEpoch: 0 })),
+      'INVALID_REQUEST',
+      'join without subscription',
+    );
     const join = { ...base, memberId: '', memberEpoch: 0, subscribedTopicNames: ['t'] };
-    assert.equal(code(() => coord.heartbeat({ ...join, serverAssignor: 'magic' })), 'UNSUPPORTED_ASSIGNOR');
-    assert.equal(code(() => coord.heartbeat({ ...join, subscribedTopicRegex: '(a+)+' })), 'INVALID_REQUEST');
-    assert.equal(code(() => coord.heartbeat({ ...join, subscribedTopicRegex: '[' })), 'INVALID_REQUEST');
-    assert.equal(code(() => coord.heartbeat({ ...join, rebalanceTimeoutMs: 0 })), 'INVALID_REQUEST');
+    assert.equal(
+      code(() => coord.heartbeat({ ...join, serverAssignor: 'magic' })),
+      'UNSUPPORTED_ASSIGNOR',
+    );
+    assert.equal(
+      code(() => coord.heartbeat({ ...join, subscribedTopicRegex: '(a+)+' })),
+      'INVALID_REQUEST',
+    );
+    assert.equal(
+      code(() => coord.heartbeat({ ...join, subscribedTopicRegex: '[' })),
+      'INVALID_REQUEST',
+    );
+    assert.equal(
+      code(() => coord.heartbeat({ ...join, rebalanceTimeoutMs: 0 })),
+      'INVALID_REQUEST',
+    );
   });
 
   test('leaving a group one is not in is not an error', () => {

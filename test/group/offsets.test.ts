@@ -224,7 +224,12 @@ describe('coordinator: offset commit and fetch', () => {
     ]);
     const restarted = new GroupCoordinator({ offsetLog: log, scheduler: new ManualScheduler(0), topics: { t: 2 } });
     await restarted.start();
-    const again = restarted.fetchOffsets({ groupId: G, memberId: '', memberEpoch: -1, topics: [{ name: 't', partitionIndexes: [0, 1] }] });
+    const again = restarted.fetchOffsets({
+      groupId: G,
+      memberId: '',
+      memberEpoch: -1,
+      topics: [{ name: 't', partitionIndexes: [0, 1] }],
+    });
     assert.deepEqual(
       again.topics[0]!.partitions.map((p) => p.committedOffset),
       [42, -1],
@@ -243,9 +248,17 @@ describe('coordinator: offset commit and fetch', () => {
     const lost = aHas[0] === 0 ? 1 : 0;
 
     // Newer than the broker's epoch: a zombie from the future.
-    assert.equal(await rejects(coord.commitOffsets(commitReq(a.memberId, aEpochNow + 1, [['t', aHas[0]!, 1]]))), 'FENCED_MEMBER_EPOCH');
+    assert.equal(
+      await rejects(coord.commitOffsets(commitReq(a.memberId, aEpochNow + 1, [['t', aHas[0]!, 1]]))),
+      'FENCED_MEMBER_EPOCH',
+    );
     // The old epoch: fine for the partition it still has, fenced for the one it lost.
-    const mixed = await coord.commitOffsets(commitReq(a.memberId, 1, [['t', aHas[0]!, 1], ['t', lost, 1]]));
+    const mixed = await coord.commitOffsets(
+      commitReq(a.memberId, 1, [
+        ['t', aHas[0]!, 1],
+        ['t', lost, 1],
+      ]),
+    );
     assert.deepEqual(errorsOf(mixed).sort(), [`t-${aHas[0]}:0`, `t-${lost}:110`].sort());
     assert.equal(coord.offsets.get(G, 't', lost), undefined);
     // Removed from the group (its session timed out while b kept heartbeating): unknown.
@@ -254,7 +267,10 @@ describe('coordinator: offset commit and fetch', () => {
       b.heartbeat();
     }
     assert.equal(coord.group(G)!.members.size, 1);
-    assert.equal(await rejects(coord.commitOffsets(commitReq(a.memberId, a.epoch, [['t', 0, 1]]))), 'UNKNOWN_MEMBER_ID');
+    assert.equal(
+      await rejects(coord.commitOffsets(commitReq(a.memberId, a.epoch, [['t', 0, 1]]))),
+      'UNKNOWN_MEMBER_ID',
+    );
     // From outside the group while it has members.
     assert.equal(await rejects(coord.commitOffsets(commitReq('', -1, [['t', 0, 1]]))), 'UNKNOWN_MEMBER_ID');
     // Another instance id than the member's.
@@ -262,7 +278,12 @@ describe('coordinator: offset commit and fetch', () => {
       await rejects(coord.commitOffsets({ ...commitReq(b.memberId, b.epoch, [['t', 0, 1]]), groupInstanceId: 'x' })),
       'FENCED_INSTANCE_ID',
     );
-    const ok = await coord.commitOffsets(commitReq(b.memberId, b.epoch, [['t', 0, 8], ['t', 1, 9]]));
+    const ok = await coord.commitOffsets(
+      commitReq(b.memberId, b.epoch, [
+        ['t', 0, 8],
+        ['t', 1, 9],
+      ]),
+    );
     assert.deepEqual(errorsOf(ok), ['t-0:0', 't-1:0']);
   });
 

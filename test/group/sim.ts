@@ -113,7 +113,12 @@ export function assertDisjoint(members: readonly SimMember[], when = ''): void {
 }
 
 /** Heartbeats every member in turn, checking ownership after each, until the group is stable. */
-export function settle(coord: GroupCoordinator, groupId: string, members: readonly SimMember[], maxRounds = 10): number {
+export function settle(
+  coord: GroupCoordinator,
+  groupId: string,
+  members: readonly SimMember[],
+  maxRounds = 10,
+): number {
   for (let round = 1; round <= maxRounds; round++) {
     for (const m of members) {
       m.heartbeat();

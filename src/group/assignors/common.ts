@@ -88,7 +88,12 @@ export function finish(members: readonly AssignorMember[], acc: Map<string, Map<
 }
 
 /** Adds one partition to a member's accumulating assignment. */
-export function give(acc: Map<string, Map<string, number[]>>, memberId: string, topic: string, partition: number): void {
+export function give(
+  acc: Map<string, Map<string, number[]>>,
+  memberId: string,
+  topic: string,
+  partition: number,
+): void {
   let topics = acc.get(memberId);
   if (topics === undefined) {
     topics = new Map();

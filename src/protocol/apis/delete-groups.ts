@@ -18,4 +18,11 @@ const response = obj({ throttleTimeMs: opt(int, 0), results: arr(result) });
 export type DeleteGroupsRequest = Infer<typeof request>;
 export type DeleteGroupsResponse = Infer<typeof response>;
 export type DeleteGroupsResult = Infer<typeof result>;
-export const DeleteGroups = defineApi({ key: 42, name: 'DeleteGroups', minVersion: 0, maxVersion: 0, request, response });
+export const DeleteGroups = defineApi({
+  key: 42,
+  name: 'DeleteGroups',
+  minVersion: 0,
+  maxVersion: 0,
+  request,
+  response,
+});

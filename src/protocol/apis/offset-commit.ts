@@ -40,4 +40,11 @@ const response = obj({
 export type OffsetCommitRequest = Infer<typeof request>;
 export type OffsetCommitResponse = Infer<typeof response>;
 export type OffsetCommitPartitionResponse = Infer<typeof partitionResponse>;
-export const OffsetCommit = defineApi({ key: 8, name: 'OffsetCommit', minVersion: 0, maxVersion: 0, request, response });
+export const OffsetCommit = defineApi({
+  key: 8,
+  name: 'OffsetCommit',
+  minVersion: 0,
+  maxVersion: 0,
+  request,
+  response,
+});
