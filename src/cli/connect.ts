@@ -18,18 +18,27 @@ export const CLIENT_HELP = `  -b, --brokers URLS   broker addresses, comma-separ
 export interface CliClient {
   client: Rivulet;
   ctx: ErrorContext;
+  /** When the broker last answered a request (ms since the epoch); the client's creation until then. */
+  lastAnswerAt(): number;
 }
 
 export function openClient(values: { brokers?: string | undefined; 'client-id'?: string | undefined }): CliClient {
   const brokers = resolveBrokers(values.brokers);
+  let lastAnswer = Date.now();
   const client = new Rivulet({
     brokers,
     clientId: values['client-id'] ?? 'rivulet-cli',
     connectionTimeoutMs: CONNECTION_TIMEOUT_MS,
     requestTimeoutMs: REQUEST_TIMEOUT_MS,
     retry: CLI_RETRY,
+    hooks: {
+      onResponse: () => {
+        lastAnswer = Date.now();
+        return undefined;
+      },
+    },
   });
-  return { client, ctx: { brokers } };
+  return { client, ctx: { brokers }, lastAnswerAt: () => lastAnswer };
 }
 
 /** Runs `fn`, turning any SDK error into a CliError that names what it concerns. */

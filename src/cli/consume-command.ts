@@ -22,7 +22,8 @@ import { explainClientError } from './report.js';
 const HELP = `Usage: rivulet consume <topic> [options]
 
 Prints records as they arrive, one line each, from every partition (or one with --partition).
-Starts at the end of each partition unless told otherwise.
+Starts at the end of each partition unless told otherwise. Rides out a broker restart: after 5 s
+without an answer it warns on stderr and keeps retrying (with --timeout-ms, a lost broker is exit 1).
 
 Options:
       --from-beginning     start at the first record still in the log
@@ -67,6 +68,14 @@ const FETCH_MAX_WAIT_MS = 250;
  */
 const FETCH_MAX_BYTES = 2 * 1024 * 1024;
 const FETCH_MAX_PARTITION_BYTES = 1024 * 1024;
+/**
+ * The consumer rides out a broker restart (the SDK retries fetches forever); after this long
+ * without an answer the user is told it is retrying, and told again when the broker is back.
+ */
+const BROKER_SILENCE_WARN_MS = 5_000;
+/** A live broker answers every long-poll within FETCH_MAX_WAIT_MS; four of them missed means it is gone. */
+const SILENT_BROKER_MS = 4 * FETCH_MAX_WAIT_MS;
+const WATCHDOG_INTERVAL_MS = 1_000;
 
 export async function consumeCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, OPTIONS);
@@ -83,8 +92,9 @@ export async function consumeCommand(argv: string[]): Promise<number> {
     values['timeout-ms'] === undefined ? undefined : parseIntOption('timeout-ms', values['timeout-ms'], 1);
   const format = compileFormat(values.format ?? DEFAULT_FORMAT);
 
-  const { client, ctx } = openClient(values);
+  const { client, ctx, lastAnswerAt } = openClient(values);
   const errCtx = { ...ctx, topic };
+  const where = ctx.brokers.join(',');
   const consumer = client.consumer({ maxWaitMs: FETCH_MAX_WAIT_MS, maxBytes: FETCH_MAX_BYTES, maxBytesPerPartition: FETCH_MAX_PARTITION_BYTES });
   let settle!: (outcome: { code: number } | { err: unknown }) => void;
   const finished = new Promise<{ code: number } | { err: unknown }>((resolve) => {
@@ -110,8 +120,28 @@ export async function consumeCommand(argv: string[]): Promise<number> {
   const armIdleTimer = (): void => {
     if (timeoutMs === undefined) return;
     clearTimeout(idleTimer);
-    idleTimer = setTimeout(() => stop({ code: EXIT_OK }), timeoutMs);
+    idleTimer = setTimeout(() => {
+      // Silence from a broker that is gone is a failure, not the end of the data.
+      const silentMs = Date.now() - lastAnswerAt();
+      if (silentMs >= SILENT_BROKER_MS) {
+        stop({ err: new CliError(`lost the broker at ${where}: no answer for ${silentMs} ms`) });
+      } else {
+        stop({ code: EXIT_OK });
+      }
+    }, timeoutMs);
   };
+
+  let warned = false;
+  const watchdog = setInterval(() => {
+    const silentMs = Date.now() - lastAnswerAt();
+    if (!warned && silentMs >= BROKER_SILENCE_WARN_MS) {
+      warned = true;
+      process.stderr.write(`warning: no answer from the broker at ${where} for ${Math.round(silentMs / 1000)} s; still retrying (Ctrl-C to stop)\n`);
+    } else if (warned && silentMs < WATCHDOG_INTERVAL_MS) {
+      warned = false;
+      process.stderr.write(`broker at ${where} answers again; consuming\n`);
+    }
+  }, WATCHDOG_INTERVAL_MS);
 
   let printed = 0;
   try {
@@ -147,6 +177,7 @@ export async function consumeCommand(argv: string[]): Promise<number> {
   } finally {
     stop({ code: EXIT_OK });
     clearTimeout(idleTimer);
+    clearInterval(watchdog);
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigterm);
     await consumer.disconnect().catch(() => {});

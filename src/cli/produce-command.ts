@@ -108,6 +108,9 @@ export async function produceCommand(argv: string[]): Promise<number> {
     while (inFlight.length >= MAX_SENDS_IN_FLIGHT && failure === undefined) await settleOldest();
   };
 
+  if (process.stdin.isTTY) {
+    process.stderr.write(`producing to '${topic}': one record per line, each sent as you type; Ctrl-D to finish\n`);
+  }
   try {
     for await (const lines of readLines(process.stdin)) {
       for (const line of lines) {

@@ -278,3 +278,23 @@ describe('rivulet produce and consume', () => {
     assert.equal(Buffer.concat(stderr).toString(), '');
   });
 });
+
+describe('rivulet consume when the broker goes away', () => {
+  it('--timeout-ms reports the lost broker, exit 1, instead of a quiet end', async () => {
+    const broker = await startBroker();
+    let closed = false;
+    try {
+      const b = ['--brokers', broker.url];
+      assert.equal((await rivulet(['topics', 'create', 'doomed', ...b])).code, 0);
+      const consuming = rivulet(['consume', 'doomed', '--timeout-ms', '2500', ...b]);
+      await sleep(1_000);
+      await broker.close();
+      closed = true;
+      const r = await consuming;
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, new RegExp(`^error: lost the broker at ${broker.url}: no answer for \\d+ ms\\n$`));
+    } finally {
+      if (!closed) await broker.close();
+    }
+  });
+});
