@@ -21,7 +21,7 @@ import type { GroupMember } from './member.js';
 import { MAX_OFFSET_METADATA_BYTES, type OffsetCommitEntry, type OffsetStore } from './offset-store.js';
 
 /** The error for a commit with an older epoch on a partition the member no longer has. */
-export const STALE_COMMIT_ERROR: ErrorName = 'FENCED_MEMBER_EPOCH';
+export const STALE_COMMIT_ERROR: ErrorName = 'STALE_MEMBER_EPOCH';
 
 export interface OffsetsContext {
   readonly offsets: OffsetStore;
