@@ -85,7 +85,12 @@ function describeParseError(err: unknown): string {
 /** Exactly `count` positionals, named in `names` for the error message. */
 export function expectPositionals(positionals: string[], names: string[]): string[] {
   if (positionals.length < names.length) {
-    throw new UsageError(`missing ${names.slice(positionals.length).map((n) => `<${n}>`).join(' ')}`);
+    throw new UsageError(
+      `missing ${names
+        .slice(positionals.length)
+        .map((n) => `<${n}>`)
+        .join(' ')}`,
+    );
   }
   if (positionals.length > names.length) {
     throw new UsageError(`unexpected argument '${positionals[names.length]}'`);
@@ -94,12 +99,7 @@ export function expectPositionals(positionals: string[], names: string[]): strin
 }
 
 /** A safe integer in [min, max], from an option value. */
-export function parseIntOption(
-  name: string,
-  value: string,
-  min = 0,
-  max = Number.MAX_SAFE_INTEGER,
-): number {
+export function parseIntOption(name: string, value: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   if (!/^-?\d+$/.test(value.trim())) throw new UsageError(`--${name} must be an integer, got '${value}'`);
   const n = Number(value.trim());
   if (!Number.isSafeInteger(n) || n < min || n > max) {

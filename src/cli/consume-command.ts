@@ -95,7 +95,11 @@ export async function consumeCommand(argv: string[]): Promise<number> {
   const { client, ctx, lastAnswerAt } = openClient(values);
   const errCtx = { ...ctx, topic };
   const where = ctx.brokers.join(',');
-  const consumer = client.consumer({ maxWaitMs: FETCH_MAX_WAIT_MS, maxBytes: FETCH_MAX_BYTES, maxBytesPerPartition: FETCH_MAX_PARTITION_BYTES });
+  const consumer = client.consumer({
+    maxWaitMs: FETCH_MAX_WAIT_MS,
+    maxBytes: FETCH_MAX_BYTES,
+    maxBytesPerPartition: FETCH_MAX_PARTITION_BYTES,
+  });
   let settle!: (outcome: { code: number } | { err: unknown }) => void;
   const finished = new Promise<{ code: number } | { err: unknown }>((resolve) => {
     settle = resolve;
@@ -131,21 +135,17 @@ export async function consumeCommand(argv: string[]): Promise<number> {
     }, timeoutMs);
   };
 
-  let warned = false;
-  const watchdog = setInterval(() => {
-    const silentMs = Date.now() - lastAnswerAt();
-    if (!warned && silentMs >= BROKER_SILENCE_WARN_MS) {
-      warned = true;
-      process.stderr.write(`warning: no answer from the broker at ${where} for ${Math.round(silentMs / 1000)} s; still retrying (Ctrl-C to stop)\n`);
-    } else if (warned && silentMs < WATCHDOG_INTERVAL_MS) {
-      warned = false;
-      process.stderr.write(`broker at ${where} answers again; consuming\n`);
-    }
-  }, WATCHDOG_INTERVAL_MS);
-
+  // Until the consumer runs, a signal must not wait for a slow connection attempt to give up.
+  const stoppedEarly = finished.then(() => undefined);
+  let watchdog: NodeJS.Timeout | undefined;
   let printed = 0;
   try {
-    const partitions = await explained(errCtx, () => partitionsOf(client, topic));
+    const partitions = await Promise.race([explained(errCtx, () => partitionsOf(client, topic)), stoppedEarly]);
+    if (partitions === undefined) {
+      const outcome = await finished;
+      if ('err' in outcome) throw outcome.err;
+      return outcome.code;
+    }
     if (onlyPartition !== undefined && !partitions.includes(onlyPartition)) {
       throw new CliError(`topic '${topic}' has no partition ${onlyPartition} (it has ${partitions.length})`);
     }
@@ -154,6 +154,7 @@ export async function consumeCommand(argv: string[]): Promise<number> {
       consumer.assign(assigned.map((partition) => ({ topic, partition, offset: start })));
     });
     armIdleTimer();
+    watchdog = watchBroker(lastAnswerAt, where);
     const running = consumer.run({
       eachBatch: async ({ batch }) => {
         if (stopped || batch.messages.length === 0) return;
@@ -183,6 +184,24 @@ export async function consumeCommand(argv: string[]): Promise<number> {
     await consumer.disconnect().catch(() => {});
     await client.close().catch(() => {});
   }
+}
+
+/** Tells the user on stderr when the broker stops answering, and when it answers again. */
+function watchBroker(lastAnswerAt: () => number, where: string): NodeJS.Timeout {
+  let warned = false;
+  return setInterval(() => {
+    const silentMs = Date.now() - lastAnswerAt();
+    if (!warned && silentMs >= BROKER_SILENCE_WARN_MS) {
+      warned = true;
+      const seconds = Math.round(silentMs / 1000);
+      process.stderr.write(
+        `warning: no answer from the broker at ${where} for ${seconds} s; still retrying (Ctrl-C to stop)\n`,
+      );
+    } else if (warned && silentMs < WATCHDOG_INTERVAL_MS) {
+      warned = false;
+      process.stderr.write(`broker at ${where} answers again; consuming\n`);
+    }
+  }, WATCHDOG_INTERVAL_MS);
 }
 
 /** Where each partition starts: at most one of --from-beginning, --offset, --timestamp. */

@@ -2,13 +2,7 @@
  * `rivulet offsets <topic>`: each partition's low (log start) and high (high watermark) offsets,
  * and with `--timestamp` the first offset whose record is at or after that time.
  */
-import {
-  CLIENT_OPTIONS,
-  EXIT_OK,
-  expectPositionals,
-  parseCommandArgs,
-  parseTimestamp,
-} from './args.js';
+import { CLIENT_OPTIONS, EXIT_OK, expectPositionals, parseCommandArgs, parseTimestamp } from './args.js';
 import { CLIENT_HELP, explained, openClient } from './connect.js';
 import { table } from './table.js';
 
@@ -54,8 +48,7 @@ export async function offsetsCommand(argv: string[]): Promise<number> {
   try {
     rows = await explained({ ...ctx, topic }, async () => {
       const offsets = await admin.fetchTopicOffsets(topic);
-      const byTime =
-        timestamp === undefined ? undefined : await admin.fetchTopicOffsetsByTimestamp(topic, timestamp);
+      const byTime = timestamp === undefined ? undefined : await admin.fetchTopicOffsetsByTimestamp(topic, timestamp);
       const timeOffset = new Map((byTime ?? []).map((o) => [o.partition, o.offset]));
       return offsets
         .map((o) => {
@@ -69,7 +62,9 @@ export async function offsetsCommand(argv: string[]): Promise<number> {
     await client.close().catch(() => {});
   }
   if (values.json) {
-    process.stdout.write(`${JSON.stringify(timestamp === undefined ? { topic, partitions: rows } : { topic, timestamp, partitions: rows }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify(timestamp === undefined ? { topic, partitions: rows } : { topic, timestamp, partitions: rows }, null, 2)}\n`,
+    );
     return EXIT_OK;
   }
   const header = ['PARTITION', 'LOW', 'HIGH'];

@@ -54,15 +54,14 @@ export function explainClientError(err: unknown, ctx: ErrorContext): CliError {
     case 'CONNECTION_ERROR': {
       const errno = errnoOf(err);
       const why = errno ? ` (${errno})` : '';
-      return new CliError(
-        `cannot reach broker at ${where}${why} — is it running? start one with \`rivulet broker\``,
-      );
+      return new CliError(`cannot reach broker at ${where}${why} — is it running? start one with \`rivulet broker\``);
     }
     case 'TIMEOUT':
       return new CliError(`broker at ${where} did not answer in time`);
     case 'UNKNOWN_TOPIC_OR_PARTITION':
       if (ctx.topic === undefined) return new CliError(err.message);
-      if (ctx.partition !== undefined) return new CliError(`unknown topic or partition '${ctx.topic}' partition ${ctx.partition}`);
+      if (ctx.partition !== undefined)
+        return new CliError(`unknown topic or partition '${ctx.topic}' partition ${ctx.partition}`);
       return new CliError(`unknown topic '${ctx.topic}'`);
     case 'TOPIC_ALREADY_EXISTS':
       return new CliError(ctx.topic === undefined ? err.message : `topic '${ctx.topic}' already exists`);

@@ -152,7 +152,10 @@ async function describe(topic: string, values: Values): Promise<number> {
       const [meta, offsets, configs] = await Promise.all([
         admin.fetchTopicMetadata({ topics: [topic] }),
         admin.fetchTopicOffsets(topic),
-        admin.describeConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }], includeSynonyms: false }),
+        admin.describeConfigs({
+          resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }],
+          includeSynonyms: false,
+        }),
       ]);
       const partitionIds = (meta.topics[0]?.partitions ?? []).map((p) => p.partitionId).sort((a, b) => a - b);
       const byPartition = new Map(offsets.map((o) => [o.partition, o]));

@@ -163,7 +163,17 @@ describe('rivulet produce and consume', () => {
     assert.equal(r.code, 0, r.stderr);
 
     for (const ts of [String(cut), new Date(cut).toISOString()]) {
-      r = await rivulet(['consume', 'by-time', '--timestamp', ts, '--max-messages', '2', '--format', '{offset}={value}', ...b]);
+      r = await rivulet([
+        'consume',
+        'by-time',
+        '--timestamp',
+        ts,
+        '--max-messages',
+        '2',
+        '--format',
+        '{offset}={value}',
+        ...b,
+      ]);
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout, '2=new-1\n3=new-2\n', `--timestamp ${ts}`);
     }

@@ -15,7 +15,16 @@ describe('rivulet topics', () => {
   });
 
   it('creates, lists, describes, alters and deletes a topic', async () => {
-    let r = await rivulet(['topics', 'create', 'orders', '--partitions', '2', '--config', 'retention.ms=86400000', ...b]);
+    let r = await rivulet([
+      'topics',
+      'create',
+      'orders',
+      '--partitions',
+      '2',
+      '--config',
+      'retention.ms=86400000',
+      ...b,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, "created topic 'orders' with 2 partitions\n");
 
@@ -28,7 +37,10 @@ describe('rivulet topics', () => {
 
     r = await rivulet(['topics', 'describe', 'orders', ...b]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^Topic: orders\nPartitions: 2\n {2}PARTITION {2}LOW {2}HIGH\n {2}0 +0 +0\n {2}1 +0 +0\nConfigs:\n/);
+    assert.match(
+      r.stdout,
+      /^Topic: orders\nPartitions: 2\n {2}PARTITION {2}LOW {2}HIGH\n {2}0 +0 +0\n {2}1 +0 +0\nConfigs:\n/,
+    );
     assert.match(r.stdout, /\n {2}retention\.ms +86400000 +topic\n/);
     assert.match(r.stdout, /\n {2}cleanup\.policy +delete +default\n/);
 

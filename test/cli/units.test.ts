@@ -90,7 +90,10 @@ describe('record format', () => {
 
 describe('argument parsing', () => {
   it('turns unknown options into usage errors', () => {
-    assert.throws(() => parseCommandArgs(['--bogus'], {}), (e: Error) => e instanceof UsageError && /bogus/.test(e.message));
+    assert.throws(
+      () => parseCommandArgs(['--bogus'], {}),
+      (e: Error) => e instanceof UsageError && /bogus/.test(e.message),
+    );
   });
   it('always accepts --help', () => {
     assert.equal(parseCommandArgs(['-h'], {}).values.help, true);

@@ -91,7 +91,11 @@ describe('rivulet against a broker that is down', () => {
     url = `ws://127.0.0.1:${await closedPort()}`;
   });
 
-  for (const args of [['topics', 'list'], ['offsets', 't'], ['consume', 't', '--from-beginning']]) {
+  for (const args of [
+    ['topics', 'list'],
+    ['offsets', 't'],
+    ['consume', 't', '--from-beginning'],
+  ]) {
     it(`'rivulet ${args.join(' ')}' exits 1 with one clear line and no stack trace`, async () => {
       const r = await rivulet([...args, '--brokers', url]);
       assert.equal(r.code, 1);
