@@ -39,10 +39,12 @@ Status Segment::PlanAppend(const uint8_t* data, uint64_t length, uint64_t inputO
       lastOffsetDelta = info.lastOffsetDelta;
     } else {
       ok = CheckFraming(p, available, &total, &why);
-      lastOffsetDelta = static_cast<int32_t>(LoadBE32(p + batch::kLastOffsetDelta));
-      if (ok && lastOffsetDelta < 0) {
-        why = "lastOffsetDelta " + std::to_string(lastOffsetDelta) + " is negative";
-        ok = false;
+      if (ok) {  // framing guarantees a whole header is there to read
+        lastOffsetDelta = static_cast<int32_t>(LoadBE32(p + batch::kLastOffsetDelta));
+        if (lastOffsetDelta < 0) {
+          why = "lastOffsetDelta " + std::to_string(lastOffsetDelta) + " is negative";
+          ok = false;
+        }
       }
     }
     if (!ok) {

@@ -145,7 +145,11 @@ class Segment {
   Status Writable() const;
   Status OpenFiles();
   void VerifyIndexTail();
+  // Empty when the bytes at `position` (up to `limit`) are a valid batch with `expectedOffset` as
+  // its baseOffset and offsets inside the segment's range; else why not.
+  std::string CheckBatchAt(uint64_t position, uint64_t limit, int64_t expectedOffset, BatchInfo* info) const;
   ScanResult ScanFromLastEntry(uint64_t limit);
+  void Release();
   void AddIndexEntry(int64_t offset, uint64_t position, int64_t maxTimestampBefore);
   Status PlanAppend(const uint8_t* data, uint64_t length, uint64_t inputOffset, bool validate,
                     AppendPlan* plan) const;

@@ -74,7 +74,10 @@ Status Segment::Create(const SegmentConfig& config, std::shared_ptr<Segment>* ou
     }
   }
   status = segment->OpenFiles();
-  if (!status.ok()) return status;
+  if (!status.ok()) {
+    for (const std::string& path : segment->paths_) unlink(path.c_str());
+    return status;
+  }
   segment->dirDirty_ = true;
   *out = std::move(segment);
   return Status::Ok();
@@ -122,6 +125,23 @@ void Segment::VerifyIndexTail() {
   }
 }
 
+std::string Segment::CheckBatchAt(uint64_t position, uint64_t limit, int64_t expectedOffset, BatchInfo* info) const {
+  std::string why;
+  if (position >= limit) return "no batch at position " + std::to_string(position) + " (end of file)";
+  if (!ValidateBatch(log_->readable() + position, limit - position, info, &why)) {
+    return "batch at position " + std::to_string(position) + ": " + why;
+  }
+  if (info->baseOffset != expectedOffset) {
+    return "batch at position " + std::to_string(position) + " has baseOffset " + std::to_string(info->baseOffset) +
+           ", expected " + std::to_string(expectedOffset);
+  }
+  const int64_t next = expectedOffset + info->lastOffsetDelta + 1;
+  if (next - 1 - config_.baseOffset > kMaxRelativeOffset || next > kMaxSafeInteger) {
+    return "batch at position " + std::to_string(position) + " has offsets beyond the segment's range";
+  }
+  return std::string();
+}
+
 Segment::ScanResult Segment::ScanFromLastEntry(uint64_t limit) {
   ScanResult r;
   uint64_t position = 0;
@@ -133,23 +153,10 @@ Segment::ScanResult Segment::ScanFromLastEntry(uint64_t limit) {
     r.maxTimestamp = times_.At(last).timestamp;
   }
   bytesSinceIndexEntry_ = 0;
-  std::string why;
   while (position < limit) {
     BatchInfo info;
-    if (!ValidateBatch(log_->readable() + position, limit - position, &info, &why)) {
-      r.reason = "batch at position " + std::to_string(position) + ": " + why;
-      break;
-    }
-    if (info.baseOffset != r.nextOffset) {
-      r.reason = "batch at position " + std::to_string(position) + " has baseOffset " +
-                 std::to_string(info.baseOffset) + ", expected " + std::to_string(r.nextOffset);
-      break;
-    }
-    const int64_t next = r.nextOffset + info.lastOffsetDelta + 1;
-    if (next - 1 - config_.baseOffset > kMaxRelativeOffset || next > kMaxSafeInteger) {
-      r.reason = "batch at position " + std::to_string(position) + " has offsets beyond the segment's range";
-      break;
-    }
+    r.reason = CheckBatchAt(position, limit, r.nextOffset, &info);
+    if (!r.reason.empty()) break;
     // Rebuild the index tail on the append rhythm. Failing to make room (index full, disk full)
     // only makes later lookups scan further; it loses nothing.
     if (position > 0 && bytesSinceIndexEntry_ >= config_.indexIntervalBytes &&
@@ -159,7 +166,7 @@ Segment::ScanResult Segment::ScanFromLastEntry(uint64_t limit) {
     }
     bytesSinceIndexEntry_ += info.totalBytes;
     if (info.maxTimestamp > r.maxTimestamp) r.maxTimestamp = info.maxTimestamp;
-    r.nextOffset = next;
+    r.nextOffset += int64_t{info.lastOffsetDelta} + 1;
     position += info.totalBytes;
   }
   r.end = position < limit ? position : limit;
@@ -210,21 +217,30 @@ Status Segment::DiscardUncleanTail() {
 
 Status Segment::Recover(RecoveryReport* report) {
   if (closed_) return Status(ErrorCode::kClosed, "segment " + Name() + " is closed", 0, Name());
-  const ScanResult scan = ScanFromLastEntry(cleanTail_ ? size_ : log_->fileBytes());
+  // Re-validate the served data from the last index entry (it may have gone bad in place: a disk
+  // error, another process writing the file), then look at what follows it.
+  const ScanResult scan = ScanFromLastEntry(size_);
   uint64_t cut = 0;
+  std::string reason;
   if (scan.end < size_) {
-    // Data that was valid went bad in place (a disk error, another process): drop it as a
-    // truncation would, since views may still cover it.
+    // Views may still cover the bad part: drop it the way a truncation does.
     cut = size_ - scan.end;
+    reason = scan.reason;
     DropBytesFrom(scan.end, scan.nextOffset);
   }
-  if (!cleanTail_) cut += NonZeroBytesAfter(size_);
+  if (!cleanTail_) {
+    const uint64_t garbage = NonZeroBytesAfter(size_);
+    if (garbage > 0 && reason.empty()) {
+      BatchInfo info;
+      reason = CheckBatchAt(size_, log_->fileBytes(), nextOffset_, &info);
+    }
+    cut += garbage;
+  }
   report->validBytes = size_;
   report->truncatedBytes = cut;
   report->nextOffset = nextOffset_;
   report->stoppedEarly = cut > 0;
-  report->reason = cut > 0 ? scan.reason : std::string();
-  bytesSinceIndexEntry_ = scan.end < size_ ? bytesSinceIndexEntry_ : scan.bytesSinceIndexEntry;
+  report->reason = cut > 0 ? reason : std::string();
   return DiscardUncleanTail();
 }
 
@@ -300,6 +316,11 @@ Status Segment::Seal() {
 Status Segment::Close() {
   if (closed_) return Status::Ok();
   const Status status = active_ ? Seal() : Status::Ok();
+  Release();
+  return status;
+}
+
+void Segment::Release() {
   released_[0] = log_;
   released_[1] = offsets_.file();
   released_[2] = times_.file();
@@ -307,12 +328,14 @@ Status Segment::Close() {
   offsets_.Release();
   times_.Release();
   closed_ = true;
-  return status;
+  active_ = false;
 }
 
 Status Segment::Destroy() {
   if (destroyed_) return Status::Ok();
-  Close();  // a failure to cut the files does not matter: they are going
+  // No sealing first: cutting a preallocated file frees its blocks on this thread, and the files
+  // are going anyway.
+  if (!closed_) Release();
   destroyed_ = true;
   Status first;
   for (int i = 0; i < 3; i++) {

@@ -128,6 +128,14 @@ void TestAppendReadRecover() {
     SegmentView view;
     CHECK_OK(seg->Read(3, 1, &view));
     CHECK(view.length == MakeBatch(1, 0).size() && LoadBE64(view.data) == 3);
+    // A short input must be refused without reading past its end (ASan watches this heap block).
+    for (size_t length = 1; length < batch::kHeaderBytes; length++) {
+      std::vector<uint8_t> header = MakeBatch(0, 1);
+      header.resize(length);
+      header.shrink_to_fit();
+      int64_t unused = 0;
+      CHECK(seg->Append(header.data(), header.size(), 0, &unused).code() == ErrorCode::kCorrupt);
+    }
     std::vector<uint8_t> bad = MakeBatch(0, 1);
     bad[70] ^= 0x80;
     int64_t ignored = 0;

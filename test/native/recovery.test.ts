@@ -200,3 +200,38 @@ test('garbage in an index file is never trusted', (t) => {
   assert.equal(again.recover().truncatedBytes, 0);
   again.close();
 });
+
+test('appending to a reopened segment without recover() still removes the torn tail first', (t) => {
+  const dir = tempDir(t);
+  const crashed = openSegment(dir);
+  fill(crashed, 8);
+  const size = crashed.size;
+  const next = crashed.nextOffset;
+  patchFile(join(dir, LOG), size, patterned(3000, 9));
+  const again = openSegment(dir, { create: false });
+  assert.equal(again.size, size);
+  const batch = buildBatch({ payloadBytes: 100 });
+  assert.equal(again.append(batch), next + 1);
+  const onDisk = readFileSync(join(dir, LOG));
+  assert.ok(onDisk.subarray(size + batch.length, size + 3000).every((b) => b === 0));
+  again.close();
+  const third = openSegment(dir, { create: false });
+  assert.equal(third.nextOffset, next + 1);
+  assert.equal(third.recover().truncatedBytes, 0);
+  third.close();
+});
+
+test('a reopened sealed segment grows back to segmentBytes when appended to', (t) => {
+  const dir = tempDir(t);
+  const seg = openSegment(dir, { segmentBytes: 64 * 1024 });
+  fill(seg, 5);
+  seg.close();
+  assert.equal(statSync(join(dir, LOG)).size, seg.size);
+  const again = openSegment(dir, { create: false, segmentBytes: 64 * 1024 });
+  const batch = buildBatch({ payloadBytes: 1000 });
+  let appended = 0;
+  while (again.append(batch) !== -1) appended++;
+  assert.equal(statSync(join(dir, LOG)).size, 64 * 1024);
+  assert.ok(appended > 50);
+  again.close();
+});

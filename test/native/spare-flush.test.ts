@@ -93,6 +93,19 @@ test('a full disk is ENOSPC at create/prepare time, never a fault while appendin
   assert.deepEqual(readdirSync(dir), []);
   assert.throws(() => openSegment(dir, { segmentBytes: 1 << 30 }), (err) => err instanceof StorageError && err.code === 'ENOSPC');
   assert.deepEqual(readdirSync(dir), []);
+  // Growing a reopened sealed segment on a full disk: ENOSPC for that append only.
+  const small = openSegment(dir, { segmentBytes: 1 << 20, indexBytes: 4096 });
+  small.append(buildBatch());
+  small.close();
+  const filler = join(dir, 'filler');
+  const { writeFileSync } = await import('node:fs');
+  assert.throws(() => writeFileSync(filler, Buffer.alloc(4 << 20)), /ENOSPC/); // leaves the disk full
+  const reopened = openSegment(dir, { segmentBytes: 1 << 20, indexBytes: 4096, create: false });
+  assert.throws(() => reopened.append(buildBatch()), (err) => err instanceof StorageError && err.code === 'ENOSPC');
+  assert.equal(reopened.nextOffset, 1);
+  rmSync(filler);
+  assert.equal(reopened.append(buildBatch()), 2); // not sticky: the disk has room again
+  reopened.destroy();
   // A segment that fits: appends fill it to the end without faulting.
   const seg = openSegment(dir, { segmentBytes: 256 * 1024, indexBytes: 4096 });
   const batch = buildBatch({ payloadBytes: 4000 });

@@ -1,0 +1,116 @@
+/**
+ * Native addon micro-benchmarks, each next to its ceiling or its alternative:
+ *  - Segment.append of one pre-built 16 KiB batch (validate + CRC-32C + memcpy into the mapping +
+ *    stamp + index), against a plain Buffer copy of the same 16 KiB (the memcpy alone);
+ *  - native crc32c against the TypeScript one, on 16 KiB and 1 MiB;
+ *  - Segment.read as a zero-copy view of up to 1 MiB, against the same read copied into a Buffer.
+ * Segments live in `ctx.tmpDir`, which the caller removes. Rolling to a fresh segment happens in
+ * `beforeEach`, outside the timed window, from spares prepared on a worker thread.
+ */
+import type { Bench } from 'tinybench';
+import { native, type NativeSegment } from '../../src/log/native.js';
+import { crc32c as crc32cTs } from '../../src/protocol/crc32c.js';
+
+const BATCH_BYTES = 16 * 1024;
+const SEGMENT_BYTES = 256 * 1024 * 1024;
+const INDEX_BYTES = 1024 * 1024;
+const INDEX_INTERVAL_BYTES = 4096;
+const COPY_RING_BYTES = 64 * 1024 * 1024;
+const READ_BYTES = 1024 * 1024;
+const READ_SEGMENT_BATCHES = 256; // 4 MiB to read from
+const LARGE_CRC_BYTES = 1024 * 1024;
+
+// RecordBatch v2 header (see native/core/record_batch.h for the layout).
+const HEADER_BYTES = 61;
+const CRC_START = 21;
+
+/** A valid RecordBatch v2 of exactly `totalBytes`, whose records section is opaque filler. */
+function buildBatch(totalBytes: number, records: number): Buffer {
+  const buf = Buffer.alloc(totalBytes);
+  buf.writeInt32BE(totalBytes - 12, 8); // batchLength
+  buf.writeInt8(2, 16); // magic
+  buf.writeInt32BE(records - 1, 23); // lastOffsetDelta
+  buf.writeBigInt64BE(1_700_000_000_000n, 27); // baseTimestamp
+  buf.writeBigInt64BE(1_700_000_000_000n, 35); // maxTimestamp
+  buf.writeBigInt64BE(-1n, 43); // producerId
+  buf.writeInt16BE(-1, 51); // producerEpoch
+  buf.writeInt32BE(-1, 53); // baseSequence
+  buf.writeInt32BE(records, 57); // recordCount
+  for (let i = HEADER_BYTES; i < totalBytes; i++) buf[i] = (i * 31) & 0xff;
+  buf.writeUInt32BE(crc32cTs(buf, 0, CRC_START, totalBytes), 17);
+  return buf;
+}
+
+function random(length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let x = 0x9e3779b9;
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+export async function addNativeCases(bench: Bench, ctx: { tmpDir: string }): Promise<void> {
+  const dir = ctx.tmpDir;
+  const batch = buildBatch(BATCH_BYTES, 16);
+  const options = (baseOffset: number) => ({
+    dir,
+    baseOffset,
+    segmentBytes: SEGMENT_BYTES,
+    indexIntervalBytes: INDEX_INTERVAL_BYTES,
+    indexBytes: INDEX_BYTES,
+    create: true,
+  });
+
+  // Append: one active segment, replaced when full. The old one is destroyed (deleted in the
+  // background) and the next one's files come from spares prepared while this one filled.
+  await native.prepareSegment(dir, SEGMENT_BYTES, INDEX_BYTES);
+  let segment: NativeSegment = new native.Segment(options(0));
+  let prepared: Promise<void> = native.prepareSegment(dir, SEGMENT_BYTES, INDEX_BYTES);
+  const roll = async () => {
+    if (segment.size + batch.length <= SEGMENT_BYTES) return;
+    const next = segment.nextOffset;
+    segment.destroy();
+    await prepared;
+    segment = new native.Segment(options(next));
+    prepared = native.prepareSegment(dir, SEGMENT_BYTES, INDEX_BYTES);
+  };
+
+  const ring = Buffer.allocUnsafe(COPY_RING_BYTES);
+  let ringPos = 0;
+
+  // Read: a separate segment with 4 MiB of batches, read from a rotating offset.
+  const reads = new native.Segment({ ...options(1_000_000_000), segmentBytes: 8 * 1024 * 1024 });
+  for (let i = 0; i < READ_SEGMENT_BATCHES; i++) reads.append(batch);
+  let readOffset = reads.baseOffset;
+  const nextReadOffset = () => {
+    const offset = readOffset;
+    readOffset += 16 * 16; // 16 batches of 16 offsets each: 256 KiB further
+    if (readOffset >= reads.nextOffset) readOffset = reads.baseOffset;
+    return offset;
+  };
+
+  const crcSmall = random(BATCH_BYTES);
+  const crcLarge = random(LARGE_CRC_BYTES);
+
+  bench
+    .add(
+      `native Segment.append: one 16 KiB batch (validate, CRC-32C, copy, stamp, index)`,
+      () => segment.append(batch),
+      { beforeEach: roll },
+    )
+    .add(`ceiling: Buffer copy of the same 16 KiB`, () => {
+      ring.set(batch, ringPos);
+      ringPos += BATCH_BYTES;
+      if (ringPos + BATCH_BYTES > COPY_RING_BYTES) ringPos = 0;
+    })
+    .add(`native crc32c (${native.crc32cImpl()}): 16 KiB`, () => native.crc32c(crcSmall))
+    .add(`TypeScript crc32c: 16 KiB`, () => crc32cTs(crcSmall))
+    .add(`native crc32c (${native.crc32cImpl()}): 1 MiB`, () => native.crc32c(crcLarge))
+    .add(`TypeScript crc32c: 1 MiB`, () => crc32cTs(crcLarge))
+    .add(`native Segment.read: zero-copy view of up to 1 MiB`, () => reads.read(nextReadOffset(), READ_BYTES))
+    .add(`copying read: Buffer.from(view) of up to 1 MiB`, () => Buffer.from(reads.read(nextReadOffset(), READ_BYTES)));
+}
