@@ -63,7 +63,8 @@ Napi::Value PrepareSegmentJs(const Napi::CallbackInfo& info) {
     ThrowRangeError(env, "dir must not be empty");
     return RejectedPromise(env, Napi::Value());
   }
-  auto* worker = new PrepareWorker(env, std::move(dir), static_cast<uint64_t>(segmentBytes), static_cast<uint64_t>(indexBytes));
+  auto* worker =
+      new PrepareWorker(env, std::move(dir), static_cast<uint64_t>(segmentBytes), static_cast<uint64_t>(indexBytes));
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;

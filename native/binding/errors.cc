@@ -60,16 +60,16 @@ bool GetInteger(Napi::Env env, Napi::Value value, const char* name, int64_t min,
     return false;
   }
   if (d < static_cast<double>(min) || d > static_cast<double>(max)) {
-    ThrowRangeError(env, std::string(name) + " must be between " + std::to_string(min) + " and " +
-                             std::to_string(max) + ", got " + NumberText(d));
+    ThrowRangeError(env, std::string(name) + " must be between " + std::to_string(min) + " and " + std::to_string(max) +
+                             ", got " + NumberText(d));
     return false;
   }
   *out = static_cast<int64_t>(d);
   return true;
 }
 
-bool GetOptionalInteger(Napi::Env env, Napi::Value value, const char* name, int64_t min, int64_t max,
-                        int64_t fallback, int64_t* out) {
+bool GetOptionalInteger(Napi::Env env, Napi::Value value, const char* name, int64_t min, int64_t max, int64_t fallback,
+                        int64_t* out) {
   if (value.IsUndefined()) {
     *out = fallback;
     return true;

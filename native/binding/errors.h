@@ -28,8 +28,8 @@ void ThrowRangeError(Napi::Env env, const std::string& message);
 // RangeError for the rest) and returns false.
 bool GetInteger(Napi::Env env, Napi::Value value, const char* name, int64_t min, int64_t max, int64_t* out);
 // Like GetInteger, `fallback` when the value is undefined.
-bool GetOptionalInteger(Napi::Env env, Napi::Value value, const char* name, int64_t min, int64_t max,
-                        int64_t fallback, int64_t* out);
+bool GetOptionalInteger(Napi::Env env, Napi::Value value, const char* name, int64_t min, int64_t max, int64_t fallback,
+                        int64_t* out);
 // The bytes of a Uint8Array (a Buffer is one); otherwise throws a TypeError and returns false.
 bool GetBytes(Napi::Env env, Napi::Value value, const char* name, uint8_t** data, size_t* length);
 bool GetString(Napi::Env env, Napi::Value value, const char* name, std::string* out);

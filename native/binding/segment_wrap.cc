@@ -90,8 +90,8 @@ SegmentWrap::SegmentWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Segm
   config.segmentBytes = static_cast<uint64_t>(segmentBytes);
   config.indexIntervalBytes = static_cast<uint64_t>(indexIntervalBytes);
   config.indexBytes = static_cast<uint64_t>(indexBytes);
-  const Status status = create.As<Napi::Boolean>().Value() ? Segment::Create(config, &segment_)
-                                                           : Segment::Open(config, &segment_);
+  const Status status =
+      create.As<Napi::Boolean>().Value() ? Segment::Create(config, &segment_) : Segment::Open(config, &segment_);
   if (!status.ok()) ThrowStatus(env, status);
 }
 
@@ -144,7 +144,8 @@ Napi::Value SegmentWrap::Append(const Napi::CallbackInfo& info) {
     return Napi::Value();
   }
   int64_t nextOffset = -1;
-  const Status status = segment_->Append(data + start, static_cast<uint64_t>(length), static_cast<uint64_t>(start), &nextOffset);
+  const Status status =
+      segment_->Append(data + start, static_cast<uint64_t>(length), static_cast<uint64_t>(start), &nextOffset);
   if (!status.ok()) {
     ThrowStatus(env, status);
     return Napi::Value();
@@ -156,7 +157,8 @@ Napi::Value SegmentWrap::Read(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int64_t offset = 0;
   int64_t maxBytes = 0;
-  if (!GetOffset(env, info[0], "offset", &offset) || !GetInteger(env, info[1], "maxBytes", 0, kMaxSafeInteger, &maxBytes)) {
+  if (!GetOffset(env, info[0], "offset", &offset) ||
+      !GetInteger(env, info[1], "maxBytes", 0, kMaxSafeInteger, &maxBytes)) {
     return Napi::Value();
   }
   SegmentView view;

@@ -14,8 +14,7 @@ Status Segment::Writable() const {
   if (closed_) return Status(ErrorCode::kClosed, "segment " + Name() + " is closed", 0, Name());
   if (!fence_.ok()) {
     return Status(ErrorCode::kFenced,
-                  "segment " + Name() + " refuses writes after a failed write (" + fence_.message() +
-                      "); reopen it",
+                  "segment " + Name() + " refuses writes after a failed write (" + fence_.message() + "); reopen it",
                   fence_.sysErrno(), Name());
   }
   return Status::Ok();
@@ -48,9 +47,9 @@ Status Segment::PlanAppend(const uint8_t* data, uint64_t length, uint64_t inputO
       }
     }
     if (!ok) {
-      return Status(ErrorCode::kCorrupt,
-                    "batch #" + std::to_string(plan->batches) + " at byte " + std::to_string(inputOffset + position) +
-                        " of the input: " + why + "; nothing was appended");
+      return Status(ErrorCode::kCorrupt, "batch #" + std::to_string(plan->batches) + " at byte " +
+                                             std::to_string(inputOffset + position) + " of the input: " + why +
+                                             "; nothing was appended");
     }
     if (total > config_.segmentBytes) {
       return Status(ErrorCode::kTooLarge, "batch #" + std::to_string(plan->batches) + " at byte " +
@@ -75,7 +74,8 @@ Status Segment::PlanAppend(const uint8_t* data, uint64_t length, uint64_t inputO
 Status Segment::Append(const uint8_t* data, uint64_t length, uint64_t inputOffset, int64_t* nextOffset) {
   Status status = Writable();
   if (!status.ok()) return status;
-  if (!active_) return Status(ErrorCode::kClosed, "segment " + Name() + " is sealed: appends go to the active segment", 0, Name());
+  if (!active_)
+    return Status(ErrorCode::kClosed, "segment " + Name() + " is sealed: appends go to the active segment", 0, Name());
   *nextOffset = nextOffset_;
   if (length == 0) return Status::Ok();
 
@@ -91,8 +91,7 @@ Status Segment::Append(const uint8_t* data, uint64_t length, uint64_t inputOffse
     return Status::Ok();
   }
   if (offsets_.count() + plan.indexEntries > offsets_.capacity() ||
-      times_.count() + plan.indexEntries > times_.capacity() ||
-      newNext - 1 - config_.baseOffset > kMaxRelativeOffset) {
+      times_.count() + plan.indexEntries > times_.capacity() || newNext - 1 - config_.baseOffset > kMaxRelativeOffset) {
     *nextOffset = -1;
     return Status::Ok();
   }
@@ -159,11 +158,13 @@ Status Segment::HeaderAt(uint64_t position, BatchInfo* info) const {
   // Batches in [0, size_) were validated when written or reopened; these checks only keep a
   // file changed behind our back (another process) from sending a lookup out of bounds.
   if (position + batch::kHeaderBytes > size_) {
-    return Status(ErrorCode::kCorrupt, "segment " + Name() + " is damaged at position " + std::to_string(position), 0, Name());
+    return Status(ErrorCode::kCorrupt, "segment " + Name() + " is damaged at position " + std::to_string(position), 0,
+                  Name());
   }
   *info = ReadBatchHeader(log_->readable() + position);
   if (info->totalBytes < batch::kHeaderBytes || position + info->totalBytes > size_ || info->lastOffsetDelta < 0) {
-    return Status(ErrorCode::kCorrupt, "segment " + Name() + " is damaged at position " + std::to_string(position), 0, Name());
+    return Status(ErrorCode::kCorrupt, "segment " + Name() + " is damaged at position " + std::to_string(position), 0,
+                  Name());
   }
   return Status::Ok();
 }
@@ -177,7 +178,8 @@ Status Segment::LocateBatch(int64_t offset, uint64_t* position, BatchInfo* info)
     if (!status.ok()) return status;
     if (offset <= info->baseOffset + info->lastOffsetDelta) {
       if (offset < info->baseOffset) {  // the index pointed past the offset
-        return Status(ErrorCode::kCorrupt, "index of segment " + Name() + " is damaged near offset " + std::to_string(offset), 0, Name());
+        return Status(ErrorCode::kCorrupt,
+                      "index of segment " + Name() + " is damaged near offset " + std::to_string(offset), 0, Name());
       }
       *position = pos;
       return Status::Ok();

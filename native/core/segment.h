@@ -151,8 +151,7 @@ class Segment {
   ScanResult ScanFromLastEntry(uint64_t limit);
   void Release();
   void AddIndexEntry(int64_t offset, uint64_t position, int64_t maxTimestampBefore);
-  Status PlanAppend(const uint8_t* data, uint64_t length, uint64_t inputOffset, bool validate,
-                    AppendPlan* plan) const;
+  Status PlanAppend(const uint8_t* data, uint64_t length, uint64_t inputOffset, bool validate, AppendPlan* plan) const;
   Status LocateBatch(int64_t offset, uint64_t* position, BatchInfo* info) const;
   Status HeaderAt(uint64_t position, BatchInfo* info) const;
   void DropBytesFrom(uint64_t position, int64_t nextOffset);

@@ -27,7 +27,8 @@ Status CheckConfig(const SegmentConfig& c) {
   if (c.indexIntervalBytes < kMinIndexIntervalBytes || c.indexIntervalBytes > kMaxIndexIntervalBytes) {
     return Status(ErrorCode::kInvalid, "indexIntervalBytes out of range");
   }
-  if (c.indexBytes < kMinIndexBytes || c.indexBytes > kMaxIndexBytes) return Status(ErrorCode::kInvalid, "indexBytes out of range");
+  if (c.indexBytes < kMinIndexBytes || c.indexBytes > kMaxIndexBytes)
+    return Status(ErrorCode::kInvalid, "indexBytes out of range");
   if (c.dir.empty()) return Status(ErrorCode::kInvalid, "dir is empty");
   return Status::Ok();
 }
@@ -159,9 +160,9 @@ Segment::ScanResult Segment::ScanFromLastEntry(uint64_t limit) {
     if (!r.reason.empty()) break;
     // Rebuild the index tail on the append rhythm. Failing to make room (index full, disk full)
     // only makes later lookups scan further; it loses nothing.
-    if (position > 0 && bytesSinceIndexEntry_ >= config_.indexIntervalBytes &&
-        offsets_.count() < offsets_.capacity() && times_.count() < times_.capacity() &&
-        offsets_.ReserveFor(offsets_.count() + 1).ok() && times_.ReserveFor(times_.count() + 1).ok()) {
+    if (position > 0 && bytesSinceIndexEntry_ >= config_.indexIntervalBytes && offsets_.count() < offsets_.capacity() &&
+        times_.count() < times_.capacity() && offsets_.ReserveFor(offsets_.count() + 1).ok() &&
+        times_.ReserveFor(times_.count() + 1).ok()) {
       AddIndexEntry(r.nextOffset, position, r.maxTimestamp);
     }
     bytesSinceIndexEntry_ += info.totalBytes;
@@ -280,8 +281,9 @@ Status Segment::TruncateTo(int64_t offset) {
   if (!status.ok()) return status;
   if (info.baseOffset != offset) {
     return Status(ErrorCode::kInvalid,
-                  "offset " + std::to_string(offset) + " is inside the batch of offsets " + std::to_string(info.baseOffset) +
-                      ".." + std::to_string(info.baseOffset + info.lastOffsetDelta) + "; truncate at a batch boundary",
+                  "offset " + std::to_string(offset) + " is inside the batch of offsets " +
+                      std::to_string(info.baseOffset) + ".." + std::to_string(info.baseOffset + info.lastOffsetDelta) +
+                      "; truncate at a batch boundary",
                   0, Name());
   }
   status = DiscardUncleanTail();

@@ -10,7 +10,9 @@ namespace {
 // strerror is not thread-safe and Statuses are built on worker threads too. strerror_r comes in a
 // GNU flavour (returns the text) and an XSI one (returns 0 and fills the buffer); overloads pick.
 [[maybe_unused]] const char* PickMessage(const char* gnuResult, const char*) { return gnuResult; }
-[[maybe_unused]] const char* PickMessage(int xsiResult, const char* buffer) { return xsiResult == 0 ? buffer : "unknown error"; }
+[[maybe_unused]] const char* PickMessage(int xsiResult, const char* buffer) {
+  return xsiResult == 0 ? buffer : "unknown error";
+}
 
 constexpr size_t kErrorTextBytes = 128;
 

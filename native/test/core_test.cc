@@ -25,22 +25,22 @@ namespace {
 
 int failures = 0;
 
-#define CHECK(cond)                                                     \
-  do {                                                                  \
-    if (!(cond)) {                                                      \
+#define CHECK(cond)                                                                 \
+  do {                                                                              \
+    if (!(cond)) {                                                                  \
       std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      failures++;                                                       \
-    }                                                                   \
+      failures++;                                                                   \
+    }                                                                               \
   } while (0)
 
-#define CHECK_OK(expr)                                                                        \
-  do {                                                                                        \
-    const Status s_ = (expr);                                                                 \
-    if (!s_.ok()) {                                                                           \
+#define CHECK_OK(expr)                                                                            \
+  do {                                                                                            \
+    const Status s_ = (expr);                                                                     \
+    if (!s_.ok()) {                                                                               \
       std::fprintf(stderr, "%s:%d: %s failed: %s %s\n", __FILE__, __LINE__, #expr, s_.codeName(), \
-                   s_.message().c_str());                                                     \
-      failures++;                                                                             \
-    }                                                                                         \
+                   s_.message().c_str());                                                         \
+      failures++;                                                                                 \
+    }                                                                                             \
   } while (0)
 
 constexpr size_t kRecordsBytes = 40;
@@ -181,7 +181,7 @@ void TestSparesAndDestroy() {
   FlushJob job;
   CHECK_OK(seg->PrepareFlush(&job));
   CHECK_OK(seg->Destroy());
-  CHECK_OK(job.Run());                               // the job's references keep the files usable
+  CHECK_OK(job.Run());                                 // the job's references keep the files usable
   CHECK(view.data[batch::kMagic] == batch::kMagicV2);  // and the view's keeps the mapping
   view = SegmentView();
   job = FlushJob();
