@@ -42,7 +42,12 @@ test('reopen gives the same offsets, sizes, lookups and max timestamp', (t) => {
   assert.equal(again.maxTimestamp, before.max);
   assert.deepEqual(lookupTable(again), before.table);
   assert.equal(again.offsetForTimestamp(1050), ts);
-  assert.deepEqual(again.recover(), { validBytes: before.size, truncatedBytes: 0, nextOffset: before.next, reason: null });
+  assert.deepEqual(again.recover(), {
+    validBytes: before.size,
+    truncatedBytes: 0,
+    nextOffset: before.next,
+    reason: null,
+  });
   // A reopened last segment is active: appends continue where they stopped.
   assert.equal(again.active, true);
   assert.equal(again.append(buildBatch()), before.next + 1);
@@ -103,7 +108,12 @@ test('recover trailing zeros of a preallocated segment after a crash: nothing is
   // No close: the files stay preallocated, as after a crash.
   const again = openSegment(dir, { create: false, indexIntervalBytes: 200 });
   assert.equal(statSync(join(dir, LOG)).size, 1 << 20);
-  assert.deepEqual(again.recover(), { validBytes: state.size, truncatedBytes: 0, nextOffset: state.next, reason: null });
+  assert.deepEqual(again.recover(), {
+    validBytes: state.size,
+    truncatedBytes: 0,
+    nextOffset: state.next,
+    reason: null,
+  });
   assert.deepEqual(lookupTable(again), state.table);
   again.close();
 });
@@ -162,7 +172,10 @@ test('index entries pointing at lost log pages are dropped and rebuilt', (t) => 
   truncateSync(path, 1 << 20);
   const again = openSegment(dir, { create: false, indexIntervalBytes: 1 });
   assert.equal(again.size, cut);
-  assert.deepEqual(lookupTable(again), table.filter((p) => p < cut));
+  assert.deepEqual(
+    lookupTable(again),
+    table.filter((p) => p < cut),
+  );
   assert.equal(again.recover().truncatedBytes, 0);
   again.close();
 });
@@ -178,7 +191,10 @@ test('missing or short index files are rebuilt on open', (t) => {
   truncateSync(join(dir, fileName(0, '.timeindex')), 30); // two and a half entries
   const again = openSegment(dir, { create: false, indexIntervalBytes: 500 });
   assert.deepEqual(lookupTable(again), table);
-  assert.deepEqual([1000, 1033, 1099].map((x) => again.offsetForTimestamp(x)), ts);
+  assert.deepEqual(
+    [1000, 1033, 1099].map((x) => again.offsetForTimestamp(x)),
+    ts,
+  );
   assert.ok(statSync(join(dir, fileName(0, '.index'))).size > 0);
   again.close();
   const third = openSegment(dir, { create: false, indexIntervalBytes: 500 });

@@ -53,7 +53,11 @@ test('append then read round trip stamps baseOffsets', (t) => {
 
 test('append of several batches in one buffer, with start and length', (t) => {
   const seg = openSegment(tempDir(t));
-  const batches = [buildBatch({ lastOffsetDelta: 4 }), buildBatch({ lastOffsetDelta: 0 }), buildBatch({ lastOffsetDelta: 9 })];
+  const batches = [
+    buildBatch({ lastOffsetDelta: 4 }),
+    buildBatch({ lastOffsetDelta: 0 }),
+    buildBatch({ lastOffsetDelta: 9 }),
+  ];
   const junk = Buffer.from([1, 2, 3]);
   const buf = Buffer.concat([junk, ...batches, junk]);
   const length = buf.length - 2 * junk.length;
@@ -79,11 +83,14 @@ test('ECORRUPT on a bad CRC, nothing appended', (t) => {
   const good = buildBatch();
   const bad = buildBatch({ lastOffsetDelta: 1 });
   bad[HEADER_BYTES + 3] ^= 0x40;
-  assert.throws(() => seg.append(Buffer.concat([good, bad])), (err) => {
-    isStorageError('ECORRUPT')(err);
-    assert.match((err as Error).message, /batch #1 at byte 77 .*CRC-32C mismatch/);
-    return true;
-  });
+  assert.throws(
+    () => seg.append(Buffer.concat([good, bad])),
+    (err) => {
+      isStorageError('ECORRUPT')(err);
+      assert.match((err as Error).message, /batch #1 at byte 77 .*CRC-32C mismatch/);
+      return true;
+    },
+  );
   assert.equal(seg.nextOffset, 0);
   assert.equal(seg.size, 0);
   assert.equal(seg.read(0, 1000).length, 0);
@@ -95,7 +102,10 @@ test('ECORRUPT on a bad CRC, nothing appended', (t) => {
 test('ECORRUPT on a wrong magic, even with a matching CRC', (t) => {
   const seg = openSegment(tempDir(t));
   const bad = buildBatch({ magic: 1 });
-  assert.throws(() => seg.append(bad), (err) => isStorageError('ECORRUPT')(err) && /magic 1/.test((err as Error).message));
+  assert.throws(
+    () => seg.append(bad),
+    (err) => isStorageError('ECORRUPT')(err) && /magic 1/.test((err as Error).message),
+  );
   assert.equal(seg.size, 0);
   seg.close();
 });
@@ -104,10 +114,16 @@ test('ECORRUPT on insane lengths: too small, overrunning, truncated header', (t)
   const seg = openSegment(tempDir(t));
   const small = buildBatch();
   small.writeInt32BE(10, 8);
-  assert.throws(() => seg.append(small), (err) => isStorageError('ECORRUPT')(err) && /below the minimum/.test((err as Error).message));
+  assert.throws(
+    () => seg.append(small),
+    (err) => isStorageError('ECORRUPT')(err) && /below the minimum/.test((err as Error).message),
+  );
   const overrun = buildBatch();
   overrun.writeInt32BE(overrun.length, 8);
-  assert.throws(() => seg.append(overrun), (err) => isStorageError('ECORRUPT')(err) && /overruns/.test((err as Error).message));
+  assert.throws(
+    () => seg.append(overrun),
+    (err) => isStorageError('ECORRUPT')(err) && /overruns/.test((err as Error).message),
+  );
   const negative = buildBatch();
   negative.writeInt32BE(-5, 8);
   assert.throws(() => seg.append(negative), isStorageError('ECORRUPT'));
@@ -172,7 +188,11 @@ test('positionOf and offsetForTimestamp for every offset, across index intervals
     const tsMax = Math.max(...maxTimestamps);
     for (let ts = 9_990; ts <= tsMax + 1; ts += 3) {
       const first = maxTimestamps.findIndex((m) => m >= ts);
-      assert.equal(seg.offsetForTimestamp(ts), first === -1 ? -1 : offsets[first], `timestamp ${ts} interval ${indexIntervalBytes}`);
+      assert.equal(
+        seg.offsetForTimestamp(ts),
+        first === -1 ? -1 : offsets[first],
+        `timestamp ${ts} interval ${indexIntervalBytes}`,
+      );
     }
     assert.equal(seg.maxTimestamp, tsMax);
     seg.close();
@@ -316,13 +336,19 @@ test('close truncates the active segment; a closed segment refuses everything', 
 test('creating a segment whose files exist is EINVAL; opening a missing one is EIO', (t) => {
   const dir = tempDir(t);
   openSegment(dir).close();
-  assert.throws(() => openSegment(dir), (err) => isStorageError('EINVAL')(err) && (err as StorageError).errno === 17);
-  assert.throws(() => openSegment(dir, { baseOffset: 5, create: false }), (err) => {
-    isStorageError('EIO')(err);
-    assert.equal((err as StorageError).errno, 2);
-    assert.equal((err as StorageError).path, join(dir, fileName(5, '.log')));
-    return true;
-  });
+  assert.throws(
+    () => openSegment(dir),
+    (err) => isStorageError('EINVAL')(err) && (err as StorageError).errno === 17,
+  );
+  assert.throws(
+    () => openSegment(dir, { baseOffset: 5, create: false }),
+    (err) => {
+      isStorageError('EIO')(err);
+      assert.equal((err as StorageError).errno, 2);
+      assert.equal((err as StorageError).path, join(dir, fileName(5, '.log')));
+      return true;
+    },
+  );
   assert.throws(() => openSegment(join(dir, 'missing')), isStorageError('EIO'));
 });
 

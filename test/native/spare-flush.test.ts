@@ -44,8 +44,14 @@ test('prepareSegment twice keeps one set of spares; a failed create leaves no se
   await Promise.all([native.prepareSegment(dir, 8192, 1024), native.prepareSegment(dir, 8192, 1024)]);
   assert.deepEqual(readdirSync(dir).sort(), [...SPARES].sort());
   openSegment(dir).close();
-  assert.throws(() => openSegment(dir), (err) => err instanceof StorageError && err.code === 'EINVAL');
-  assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith('.spare')), []);
+  assert.throws(
+    () => openSegment(dir),
+    (err) => err instanceof StorageError && err.code === 'EINVAL',
+  );
+  assert.deepEqual(
+    readdirSync(dir).filter((n) => n.startsWith('.spare')),
+    [],
+  );
 });
 
 test('prepareSegment rejects misuse and missing directories', async (t) => {
@@ -82,16 +88,24 @@ test('flush resolves, and is safe when close() or destroy() runs while it is in 
 //   mount -t tmpfs -o size=2m tmpfs /mnt/small && RIVULET_TEST_SMALL_FS=/mnt/small node --test ...
 const smallFs = process.env.RIVULET_TEST_SMALL_FS;
 
-test('a full disk is ENOSPC at create/prepare time, never a fault while appending', { skip: !smallFs && 'set RIVULET_TEST_SMALL_FS to a small filesystem' }, async (t) => {
+test('a full disk is ENOSPC at create/prepare time, never a fault while appending', {
+  skip: !smallFs && 'set RIVULET_TEST_SMALL_FS to a small filesystem',
+}, async (t) => {
   const dir = join(smallFs as string, `enospc-${process.pid}`);
   const { mkdirSync, rmSync } = await import('node:fs');
   mkdirSync(dir, { recursive: true });
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const free = statSync(dir).blksize; // just to touch the fs
   assert.ok(free > 0);
-  await assert.rejects(native.prepareSegment(dir, 1 << 30, 4096), (err) => err instanceof StorageError && err.code === 'ENOSPC');
+  await assert.rejects(
+    native.prepareSegment(dir, 1 << 30, 4096),
+    (err) => err instanceof StorageError && err.code === 'ENOSPC',
+  );
   assert.deepEqual(readdirSync(dir), []);
-  assert.throws(() => openSegment(dir, { segmentBytes: 1 << 30 }), (err) => err instanceof StorageError && err.code === 'ENOSPC');
+  assert.throws(
+    () => openSegment(dir, { segmentBytes: 1 << 30 }),
+    (err) => err instanceof StorageError && err.code === 'ENOSPC',
+  );
   assert.deepEqual(readdirSync(dir), []);
   // Growing a reopened sealed segment on a full disk: ENOSPC for that append only.
   const small = openSegment(dir, { segmentBytes: 1 << 20, indexBytes: 4096 });
@@ -101,7 +115,10 @@ test('a full disk is ENOSPC at create/prepare time, never a fault while appendin
   const { writeFileSync } = await import('node:fs');
   assert.throws(() => writeFileSync(filler, Buffer.alloc(4 << 20)), /ENOSPC/); // leaves the disk full
   const reopened = openSegment(dir, { segmentBytes: 1 << 20, indexBytes: 4096, create: false });
-  assert.throws(() => reopened.append(buildBatch()), (err) => err instanceof StorageError && err.code === 'ENOSPC');
+  assert.throws(
+    () => reopened.append(buildBatch()),
+    (err) => err instanceof StorageError && err.code === 'ENOSPC',
+  );
   assert.equal(reopened.nextOffset, 1);
   rmSync(filler);
   assert.equal(reopened.append(buildBatch()), 2); // not sticky: the disk has room again
