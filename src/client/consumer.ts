@@ -197,7 +197,7 @@ export class Consumer implements AsyncIterable<Batch> {
     if (this.stopped) return;
     this.stopped = true;
     this.abort.abort();
-    await this.fetcher.stop();
+    this.fetcher.stop();
   }
 
   private async runLoop(config: ConsumerRunConfig): Promise<void> {

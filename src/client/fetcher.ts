@@ -85,6 +85,8 @@ export class Fetcher {
   private stopped = false;
   private readonly abort = new AbortController();
   private wakeUp: (() => void) | undefined;
+  /** A wake() came while the loop was not waiting: it must look again before it waits. */
+  private woken = false;
   private taker: ((r: FetchedBatch[] | undefined) => void) | undefined;
   private failure: unknown;
   private loop: Promise<void> | undefined;
@@ -116,18 +118,21 @@ export class Fetcher {
     this.loop ??= this.run();
   }
 
-  /** Stops at once: waits are cut short, a fetch in flight is ignored when it returns. */
-  stop(): Promise<void> {
+  /**
+   * Stops at once: waits are cut short, take() returns undefined, and a fetch still in flight (a
+   * long-poll) is not waited for: its answer is ignored when it comes.
+   */
+  stop(): void {
     this.stopped = true;
     this.abort.abort();
     this.wake();
     this.taker?.(undefined);
     this.taker = undefined;
-    return this.loop ?? Promise.resolve();
   }
 
   /** Something changed (assignment, seek, resume): the loop looks again. */
   wake(): void {
+    this.woken = true;
     const w = this.wakeUp;
     this.wakeUp = undefined;
     w?.();
@@ -157,7 +162,9 @@ export class Fetcher {
     }
   }
 
+  /** Resolves at the next wake(), or at once if one came since the loop last looked. */
   private waitForWake(): Promise<void> {
+    if (this.woken) return Promise.resolve();
     return new Promise((resolve) => {
       this.wakeUp = resolve;
     });
@@ -165,6 +172,7 @@ export class Fetcher {
 
   private async run(): Promise<void> {
     while (!this.stopped) {
+      this.woken = false;
       try {
         await this.resolveOffsets();
         const ready = [...this.states.values()].filter((s) => !s.paused && s.fetchOffset >= 0);
@@ -198,6 +206,7 @@ export class Fetcher {
       if (typeof s.spec === 'number') this.setStart(s, s.spec);
     }
     const byConn = await this.groupByLeader(pending.filter((s) => s.fetchOffset < 0));
+    let retry = false;
     for (const [conn, states] of byConn) {
       const generations = states.map((s) => s.generation);
       const topics = groupTopics(states, (s) => ({ index: s.partition, timestamp: timestampOf(s.spec!) }));
@@ -214,6 +223,7 @@ export class Fetcher {
           }
           if (p.offset < 0) {
             s.spec = 'latest'; // no message at or after the timestamp yet: start at the end
+            retry = true;
             continue;
           }
           const spec = s.spec;
@@ -222,6 +232,7 @@ export class Fetcher {
         }
       }
     }
+    if (retry) await this.resolveOffsets();
   }
 
   private setStart(s: PartitionState, offset: number): void {

@@ -76,9 +76,7 @@ export class Sender {
 
   /** Stops timers; batches still queued fail with `err`. */
   shutdown(err: RivuletError): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.timerAt = Infinity;
+    this.clearTimer();
     this.failQueued(() => true, err);
   }
 
@@ -126,6 +124,13 @@ export class Sender {
     for (const topic of needMetadata) this.refreshMetadata(topic);
     if (needIdentity) this.ensureIdentity();
     if (nextWake < Infinity) this.wakeAt(nextWake);
+    else this.clearTimer(); // nothing waits on time: a stale timer must not keep the process alive
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Infinity;
   }
 
   private leaderConnection(q: PartitionQueue): Connection | undefined {
