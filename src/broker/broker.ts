@@ -6,9 +6,11 @@
  *   await broker.close();
  *
  * Lifecycle: start opens the data directory (recovering every partition), rebuilds producer state,
- * then listens. close() stops accepting connections, answers new requests BROKER_SHUTTING_DOWN,
- * wakes waiting fetches, waits for in-flight requests (acks=all syncs included), closes the
- * connections, syncs every partition, writes the producer-state snapshot and closes the logs.
+ * replays the committed offsets of consumer groups (`__consumer_offsets`), then listens. close()
+ * stops accepting connections, answers new requests BROKER_SHUTTING_DOWN, wakes waiting fetches,
+ * waits for in-flight requests (acks=all syncs and offset commits included), stops the group
+ * coordinator's timers, closes the connections, syncs every partition, writes the producer-state
+ * snapshot and closes the logs.
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -25,6 +27,7 @@ import {
 import { CloseCodes, type Connection, MAX_PENDING_REQUESTS } from './connection.js';
 import type { BrokerContext, HandlerEntry, RequestTracker } from './context.js';
 import { FetchWaiters } from './fetch-waiters.js';
+import { createGroupCoordinator, renderGroupMetrics } from './group/index.js';
 import { handlerTable } from './handlers/index.js';
 import { BrokerMetrics } from './metrics.js';
 import { ProducerIdAllocator } from './producer-ids.js';
@@ -36,7 +39,7 @@ export const CLOSE_GRACE_MS = 10_000;
 
 export type BrokerOptions = Partial<BrokerConfig> & {
   dataDir: string;
-  /** Handlers of apis outside the core set (e.g. the group coordinator's). */
+  /** Handlers of apis beyond the core and consumer-group ones the broker always serves. */
   extraHandlers?: readonly HandlerEntry[];
 };
 
@@ -81,6 +84,7 @@ export class Broker {
     this.config = Object.freeze({ ...config });
     const producerIds = ProducerIdAllocator.open(config.dataDir);
     const wildcard = config.host === '0.0.0.0' || config.host === '::';
+    const fetchWaiters = new FetchWaiters();
     this.#ctx = {
       config: this.config,
       flush,
@@ -88,7 +92,13 @@ export class Broker {
       metrics: this.#metrics,
       producers: ProducerStateManager.load(config.dataDir, logs),
       producerIds,
-      fetchWaiters: new FetchWaiters(),
+      fetchWaiters,
+      groups: createGroupCoordinator({
+        config,
+        flush,
+        logs,
+        onAppend: (log, bytes) => fetchWaiters.appended(log, bytes),
+      }),
       clusterId: producerIds.clusterId,
       advertised: { host: config.advertisedHost ?? (wildcard ? hostname() : config.host), port: config.port },
       closing: false,
@@ -112,6 +122,13 @@ export class Broker {
     try {
       broker = new Broker(config, flush, logs, extraHandlers);
     } catch (err) {
+      await logs.close();
+      throw err;
+    }
+    try {
+      await broker.#ctx.groups.start();
+    } catch (err) {
+      broker.#ctx.groups.close();
       await logs.close();
       throw err;
     }
@@ -171,7 +188,7 @@ export class Broker {
       inflightProduceBytes += c.inflightProduceBytes;
       bufferedBytes += c.bufferedAmount;
     }
-    return this.#metrics.render({
+    const core = this.#metrics.render({
       connections: this.#connections.size,
       bufferedBytes,
       inflightProduceBytes,
@@ -179,6 +196,7 @@ export class Broker {
       fdatasyncs,
       partitions,
     });
+    return core + renderGroupMetrics(this.#ctx.groups, this.#ctx.logs);
   }
 
   /** The body of `GET /healthz` (HTTP 200 while serving, 503 once closing). */
@@ -242,6 +260,7 @@ export class Broker {
       this.#listenSocket = await listen(this.#app, this.config.host, this.config.port);
     } catch (err) {
       this.#app.close();
+      this.#ctx.groups.close();
       await this.#ctx.logs.close();
       throw err;
     }
@@ -273,6 +292,7 @@ export class Broker {
     if (this.#flushTimer !== null) clearInterval(this.#flushTimer);
     ctx.fetchWaiters.wakeAll();
     await this.#inflightDone(CLOSE_GRACE_MS);
+    ctx.groups.close();
     for (const conn of [...this.#connections]) conn.end(CloseCodes.GOING_AWAY, 'broker shutting down');
     // A client that never read its answers: its connection goes now, and with it its requests.
     for (const conn of [...this.#connections]) conn.close();

@@ -35,6 +35,12 @@ export interface BrokerConfig {
   /** Seconds without traffic before a connection is closed (pings are sent automatically); 0 disables. */
   idleTimeout: number;
   retentionCheckIntervalMs: number;
+  /** A group member that sends no heartbeat for this long is removed (group.consumer.session.timeout.ms). */
+  groupSessionTimeoutMs: number;
+  /** How often group members are told to heartbeat (group.consumer.heartbeat.interval.ms). */
+  groupHeartbeatIntervalMs: number;
+  /** Committed offsets of a group without members expire this long after the later of commit and emptiness. */
+  offsetsRetentionMinutes: number;
   /** Path of a JSON config file, or null. */
   config: string | null;
 }
@@ -189,6 +195,31 @@ export const BROKER_SETTINGS: readonly Setting[] = [
     default: 300_000,
     min: 1,
     description: 'how often retention deletes old segments',
+  },
+  {
+    key: 'groupSessionTimeoutMs',
+    name: 'group-session-timeout-ms',
+    kind: 'int',
+    default: 45_000,
+    min: 1,
+    description: 'a consumer-group member that sends no heartbeat for this long is removed and its partitions reassigned',
+  },
+  {
+    key: 'groupHeartbeatIntervalMs',
+    name: 'group-heartbeat-interval-ms',
+    kind: 'int',
+    default: 5_000,
+    min: 1,
+    description: 'how often consumer-group members are told to heartbeat; must be below group-session-timeout-ms',
+  },
+  {
+    key: 'offsetsRetentionMinutes',
+    name: 'offsets-retention-minutes',
+    kind: 'int',
+    default: 7 * 24 * 60,
+    min: 1,
+    description:
+      'committed offsets of a group with no members are deleted this long after the later of their commit and the group becoming empty',
   },
   {
     key: 'config',
@@ -355,6 +386,13 @@ export function validateBrokerConfig(partial: Partial<BrokerConfig>): BrokerConf
   if (config.port > 65535) throw bad(`port must be at most 65535, got ${config.port}`);
   if (config.idleTimeout !== 0 && config.idleTimeout < 8)
     throw bad(`idle-timeout must be 0 or at least 8 seconds, got ${config.idleTimeout}`);
+  if (!Number.isSafeInteger(config.offsetsRetentionMinutes * 60_000))
+    throw bad(`offsets-retention-minutes is too large: ${config.offsetsRetentionMinutes}`);
+  if (config.groupHeartbeatIntervalMs >= config.groupSessionTimeoutMs) {
+    throw bad(
+      `group-heartbeat-interval-ms (${config.groupHeartbeatIntervalMs}) must be below group-session-timeout-ms (${config.groupSessionTimeoutMs})`,
+    );
+  }
   const defaults = topicDefaults(config);
   try {
     validateTopicConfig(defaults);

@@ -8,6 +8,7 @@ import type { ApiDef } from '../protocol/api.js';
 import { ErrorCodes } from '../protocol/error-codes.js';
 import { RivuletError } from '../errors.js';
 import { toRivuletError } from '../log/errors.js';
+import type { GroupCoordinator } from '../group/index.js';
 import type { LogManager } from '../log/log-manager.js';
 import type { BrokerConfig, FlushPolicy } from './config.js';
 import type { Connection } from './connection.js';
@@ -24,6 +25,8 @@ export interface BrokerContext {
   readonly producers: ProducerStateManager;
   readonly producerIds: ProducerIdAllocator;
   readonly fetchWaiters: FetchWaiters;
+  /** The consumer groups' coordinator; handlers that change topics call `group/topic-changes.ts`. */
+  readonly groups: GroupCoordinator;
   readonly clusterId: string;
   /** Host and port clients are told to use (Metadata). */
   readonly advertised: { host: string; port: number };

@@ -1,11 +1,17 @@
-/** CreatePartitions (src/protocol/apis/create-partitions.ts): grows a topic to `count` partitions. */
+/**
+ * CreatePartitions (src/protocol/apis/create-partitions.ts): grows a topic to `count` partitions.
+ * Internal topics (`__*`) cannot be grown (INVALID_TOPIC_EXCEPTION). Groups learn of it at once.
+ */
 import { RivuletError } from '../../errors.js';
 import { MAX_PARTITIONS_PER_TOPIC } from '../../log/log-manager.js';
 import { CreatePartitions, type CreatePartitionsRequest } from '../../protocol/apis/create-partitions.js';
 import { ErrorCodes } from '../../protocol/error-codes.js';
 import { type BrokerContext, defineHandler, type Reply, wireError } from '../context.js';
+import { refuseInternalTopic } from '../group/internal-topics.js';
+import { topicsChanged } from '../group/topic-changes.js';
 
 function growOne(ctx: BrokerContext, name: string, count: number, validateOnly: boolean): void {
+  refuseInternalTopic(name, 'add partitions to');
   if (!validateOnly) {
     ctx.logs.createPartitions(name, count);
     return;
@@ -30,6 +36,7 @@ function handleCreatePartitions(ctx: BrokerContext, req: CreatePartitionsRequest
       return { name: t.name, errorCode: w.code, errorMessage: w.message };
     }
   });
+  if (results.some((r) => r.errorCode === ErrorCodes.NONE) && !req.validateOnly) topicsChanged(ctx);
   reply.send({ results });
 }
 

@@ -1,7 +1,8 @@
 /**
  * CreateTopics (src/protocol/apis/create-topics.ts). One result per topic: numPartitions -1 takes
  * the broker's num-partitions; a replication factor above 1 cannot be met by one broker.
- * validateOnly checks name, partition count and configs without creating anything.
+ * validateOnly checks name, partition count and configs without creating anything. Names starting
+ * with `__` are the broker's own (INVALID_TOPIC_EXCEPTION). Groups learn of new topics at once.
  */
 import { RivuletError } from '../../errors.js';
 import { parseTopicConfigs } from '../../log/log-config.js';
@@ -10,11 +11,14 @@ import { validateTopicName } from '../../log/topic-name.js';
 import { CreateTopics, type CreateTopicsRequest } from '../../protocol/apis/create-topics.js';
 import { ErrorCodes } from '../../protocol/error-codes.js';
 import { type BrokerContext, defineHandler, type Reply, wireError } from '../context.js';
+import { refuseInternalTopic } from '../group/internal-topics.js';
+import { topicsChanged } from '../group/topic-changes.js';
 
 const DEFAULT_SENTINEL = -1;
 
 function createOne(ctx: BrokerContext, t: CreateTopicsRequest['topics'][number], validateOnly: boolean): number {
   const numPartitions = t.numPartitions === DEFAULT_SENTINEL ? ctx.config.numPartitions : t.numPartitions;
+  refuseInternalTopic(t.name, 'create');
   if (t.replicationFactor !== DEFAULT_SENTINEL && t.replicationFactor !== 1) {
     throw new RivuletError(
       'INVALID_REPLICATION_FACTOR',
@@ -45,6 +49,7 @@ function handleCreateTopics(ctx: BrokerContext, req: CreateTopicsRequest, reply:
       return { name: t.name, errorCode: w.code, errorMessage: w.message, numPartitions: -1 };
     }
   });
+  if (topics.some((t) => t.errorCode === ErrorCodes.NONE) && !req.validateOnly) topicsChanged(ctx);
   reply.send({ topics });
 }
 

@@ -1,15 +1,20 @@
 /**
  * DeleteTopics (src/protocol/apis/delete-topics.ts). A deleted topic's waiting fetches are woken
  * (they answer UNKNOWN_TOPIC_OR_PARTITION), its producer state and metrics are dropped; the files go
- * once the log has closed its partitions (zero-copy views already sent stay valid).
+ * once the log has closed its partitions (zero-copy views already sent stay valid). Internal topics
+ * (`__*`) cannot be deleted (INVALID_TOPIC_EXCEPTION). Groups learn of the deletion at once.
  */
 import { DeleteTopics, type DeleteTopicsRequest } from '../../protocol/apis/delete-topics.js';
 import { ErrorCodes } from '../../protocol/error-codes.js';
 import { type BrokerContext, defineHandler, type Reply, wireError } from '../context.js';
+import { refuseInternalTopic } from '../group/internal-topics.js';
+import { topicsChanged } from '../group/topic-changes.js';
 
 async function deleteOne(ctx: BrokerContext, name: string): Promise<void> {
+  refuseInternalTopic(name, 'delete');
   const topic = ctx.logs.topic(name);
   const deleting = ctx.logs.deleteTopic(name);
+  topicsChanged(ctx);
   for (const log of topic?.partitions ?? []) {
     ctx.retiredSyncs += log.syncCount;
     ctx.producers.forget(log);

@@ -2,13 +2,16 @@
  * Metadata (src/protocol/apis/metadata.ts). One broker: it leads every partition (node 0).
  * `topics: null` lists every topic; a named topic that does not exist is created when the
  * request allows it and the broker's auto-create-topics is on, else UNKNOWN_TOPIC_OR_PARTITION.
+ * Internal topics (`__*`) are listed with isInternal = true and never auto-created: the broker
+ * makes `__consumer_offsets` itself on the first offset commit.
  */
 import { RivuletError } from '../../errors.js';
 import type { TopicLog } from '../../log/log-manager.js';
-import { topicNameProblem } from '../../log/topic-name.js';
+import { isInternalTopic, topicNameProblem } from '../../log/topic-name.js';
 import { Metadata, type MetadataRequest, type MetadataResponse } from '../../protocol/apis/metadata.js';
 import { ErrorCodes } from '../../protocol/error-codes.js';
 import { type BrokerContext, defineHandler, type Reply, wireError } from '../context.js';
+import { topicsChanged } from '../group/topic-changes.js';
 
 /** This broker's node id (one broker until src/cluster). */
 export const NODE_ID = 0;
@@ -38,8 +41,12 @@ function lookup(ctx: BrokerContext, name: string, autoCreate: boolean): TopicMet
     if (existing !== undefined) return describe(existing);
     const problem = topicNameProblem(name);
     if (problem !== null) throw new RivuletError('INVALID_TOPIC_EXCEPTION', `invalid topic name: ${problem}`);
-    if (!autoCreate) throw new RivuletError('UNKNOWN_TOPIC_OR_PARTITION', `topic ${name} does not exist`);
-    return describe(ctx.logs.createTopic(name, ctx.config.numPartitions));
+    if (!autoCreate || isInternalTopic(name)) {
+      throw new RivuletError('UNKNOWN_TOPIC_OR_PARTITION', `topic ${name} does not exist`);
+    }
+    const created = ctx.logs.createTopic(name, ctx.config.numPartitions);
+    topicsChanged(ctx);
+    return describe(created);
   } catch (err) {
     const w = wireError(err);
     return { name, errorCode: w.code, errorMessage: w.message, isInternal: false, partitions: [] };

@@ -9,7 +9,8 @@
  *
  * Per partition, in order: topic (auto-created if allowed), partition, batch headers (magic,
  * lengths), idempotence (producer id, epoch, sequences from the headers), then the append, which
- * checks max.message.bytes and every CRC before writing anything.
+ * checks max.message.bytes and every CRC before writing anything. Internal topics (`__*`, e.g.
+ * `__consumer_offsets`) are written by the broker only: INVALID_TOPIC_EXCEPTION, as in Kafka.
  */
 import { RivuletError } from '../../errors.js';
 import type { TopicLog } from '../../log/log-manager.js';
@@ -20,6 +21,8 @@ import { readBatchHeader } from '../../protocol/record-batch.js';
 import { LOG_OVERHEAD } from '../../protocol/record-batch-layout.js';
 import type { Connection } from '../connection.js';
 import { type BrokerContext, defineHandler, type Reply, wireError } from '../context.js';
+import { refuseInternalTopic } from '../group/internal-topics.js';
+import { topicsChanged } from '../group/topic-changes.js';
 import { addSequence } from '../producer-state.js';
 
 const ACKS_NONE = 0;
@@ -88,6 +91,7 @@ function readRun(buf: Uint8Array, start: number, end: number): BatchRun {
 
 /** Resolves (auto-creating if allowed) the topic of a produce; throws the error its partitions get. */
 function produceTopic(ctx: BrokerContext, name: string): TopicLog {
+  refuseInternalTopic(name, 'produce to');
   const existing = ctx.logs.topic(name);
   if (existing !== undefined) return existing;
   const problem = topicNameProblem(name);
@@ -95,7 +99,9 @@ function produceTopic(ctx: BrokerContext, name: string): TopicLog {
   if (!ctx.config.autoCreateTopics) {
     throw new RivuletError('UNKNOWN_TOPIC_OR_PARTITION', `topic ${name} does not exist (auto-create-topics is off)`);
   }
-  return ctx.logs.createTopic(name, ctx.config.numPartitions);
+  const created = ctx.logs.createTopic(name, ctx.config.numPartitions);
+  topicsChanged(ctx);
+  return created;
 }
 
 /** Appends one partition's bytes; returns its answer and the log when it must be synced. */

@@ -1,4 +1,7 @@
-/** Every api this build speaks, by key. Group apis register in their own issue's files. */
+/**
+ * Every api this build speaks: the core apis and the consumer-group apis (`group-apis.ts`), which
+ * the broker always serves. `CORE_APIS` is the whole registry (ApiVersions lists exactly these).
+ */
 import type { ApiDef } from '../api.js';
 import { AlterConfigs } from './alter-configs.js';
 import { ApiVersions } from './api-versions.js';
@@ -7,6 +10,7 @@ import { CreateTopics } from './create-topics.js';
 import { DeleteTopics } from './delete-topics.js';
 import { DescribeConfigs } from './describe-configs.js';
 import { Fetch } from './fetch.js';
+import { GROUP_APIS } from './group-apis.js';
 import { InitProducerId } from './init-producer-id.js';
 import { ListOffsets } from './list-offsets.js';
 import { Metadata } from './metadata.js';
@@ -24,6 +28,7 @@ export const CORE_APIS: readonly ApiDef<unknown, unknown>[] = [
   DescribeConfigs,
   AlterConfigs,
   CreatePartitions,
+  ...GROUP_APIS,
 ] as ApiDef<unknown, unknown>[];
 
 export {
@@ -39,7 +44,18 @@ export {
   Metadata,
   Produce,
 };
+export {
+  ConsumerGroupDescribe,
+  ConsumerGroupHeartbeat,
+  DeleteGroups,
+  DescribeGroups,
+  GROUP_APIS,
+  ListGroups,
+  OffsetCommit,
+  OffsetFetch,
+} from './group-apis.js';
 export * from './common.js';
+export type * from './group-apis.js';
 export type * from './alter-configs.js';
 export type * from './create-partitions.js';
 export type * from './create-topics.js';
