@@ -35,7 +35,7 @@ export async function startBroker(options: Partial<BrokerOptions> = {}): Promise
     },
     async restart() {
       await f.broker.close();
-      f.broker = await Broker.start({ ...base, port: f.broker.port });
+      f.broker = await startOnPort({ ...base, port: f.broker.port });
     },
     async stop() {
       await Promise.allSettled(clients.map((c) => c.close()));
@@ -44,6 +44,19 @@ export async function startBroker(options: Partial<BrokerOptions> = {}): Promise
     },
   };
   return f;
+}
+
+/** Starts a broker on a given port, retrying while the port is still being released. */
+export async function startOnPort(options: BrokerOptions): Promise<Broker> {
+  const end = Date.now() + 5_000;
+  for (;;) {
+    try {
+      return await Broker.start(options);
+    } catch (err) {
+      if (Date.now() > end) throw err;
+      await sleep(50);
+    }
+  }
 }
 
 export function text(b: Uint8Array | null): string | null {
