@@ -157,6 +157,7 @@ class Segment {
   void DropBytesFrom(uint64_t position, int64_t nextOffset);
   uint64_t NonZeroBytesAfter(uint64_t position) const;
   Status DiscardUncleanTail();
+  uint64_t SafeCutPosition();
   std::string Name() const;
 
   SegmentConfig config_;
@@ -178,6 +179,9 @@ class Segment {
   bool cleanTail_ = true;
   // A file was created since the last flush: the flush also syncs the directory.
   bool dirDirty_ = false;
+  // End of the furthest byte a zero-copy view was handed. Views only cover data, but dropping
+  // data (TruncateTo, Recover) can leave views past size_; see SafeCutPosition.
+  mutable uint64_t viewHighWater_ = 0;
   Status fence_;  // ok() unless a write failed
 };
 

@@ -198,13 +198,24 @@ uint64_t Segment::NonZeroBytesAfter(uint64_t position) const {
   return end - position;
 }
 
+uint64_t Segment::SafeCutPosition() {
+  // The `.log` may be cut at size_, but never below a byte a live view may still read: cutting a
+  // file under a mapping makes reads past the new end fault (SIGBUS). The bytes kept past size_
+  // are the zeros a truncation left, which a reopen treats as the end of data. Only views and
+  // in-flight flushes share log_, so a use count of one means no view is alive.
+  if (log_.use_count() == 1) viewHighWater_ = size_;
+  uint64_t cut = viewHighWater_ > size_ ? viewHighWater_ : size_;
+  if (cut > log_->fileBytes()) cut = log_->fileBytes();
+  return cut;
+}
+
 Status Segment::DiscardUncleanTail() {
   if (cleanTail_) return Status::Ok();
   // Cut the file at the data and allocate it back: the stale bytes are gone for good (they could
   // otherwise line up with a future batch boundary and be mistaken for data after a crash), and
-  // the space is allocated zeros again. No view covers [size_, end): reads stop at size_.
+  // the space is allocated zeros again.
   const uint64_t before = log_->fileBytes();
-  Status status = log_->Truncate(size_);
+  Status status = log_->Truncate(SafeCutPosition());
   if (!status.ok()) {
     Fence(status);
     return status;
@@ -290,12 +301,11 @@ Status Segment::TruncateTo(int64_t offset) {
   if (!status.ok()) return status;
   DropBytesFrom(position, offset);
   if (active_) return Status::Ok();
-  // A sealed segment's files are cut to their used length again, except the log while views may
-  // still read the dropped range (cutting under a mapping would make them fault): then it keeps
-  // zeros at the end, which a reopen's scan treats as the end of data.
+  // A sealed segment's files are cut to their used length again (the log only as far as views
+  // allow: see SafeCutPosition).
   status = offsets_.Seal();
   if (status.ok()) status = times_.Seal();
-  if (status.ok() && log_.use_count() == 1) status = log_->Truncate(size_);
+  if (status.ok()) status = log_->Truncate(SafeCutPosition());
   if (!status.ok()) Fence(status);
   return status;
 }
@@ -303,7 +313,7 @@ Status Segment::TruncateTo(int64_t offset) {
 Status Segment::Seal() {
   if (closed_) return Status(ErrorCode::kClosed, "segment " + Name() + " is closed", 0, Name());
   if (!active_) return Status::Ok();
-  Status status = log_->Truncate(size_);
+  Status status = log_->Truncate(SafeCutPosition());
   if (status.ok()) status = offsets_.Seal();
   if (status.ok()) status = times_.Seal();
   if (!status.ok()) {

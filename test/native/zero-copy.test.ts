@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { batchBaseOffset, buildBatch, eventually, fileName, forceGc, openSegment, tempDir } from './helpers.js';
@@ -89,4 +89,40 @@ test('many views across appends, closes and collections stay consistent', async 
   for (const v of views) assert.equal(v.readInt8(16), 2); // every view still shows a batch's magic
   views.length = 0;
   forceGc();
+});
+
+test('a view of truncated batches survives seal() and close() (no fault past the cut file)', (t) => {
+  const dir = tempDir(t);
+  const seg = openSegment(dir);
+  for (let i = 0; i < 10; i++) seg.append(buildBatch({ payloadBytes: 2000 }));
+  const view = seg.read(3, 1 << 20);
+  const size3 = seg.positionOf(3);
+  seg.truncateTo(3);
+  seg.seal();
+  forceGc();
+  assert.ok(view.every((b) => b === 0)); // reads the dropped range: zeros, not SIGBUS
+  seg.close();
+  assert.equal(view.length, 7 * buildBatch({ payloadBytes: 2000 }).length);
+  assert.ok(view.every((b) => b === 0));
+  const again = openSegment(dir, { create: false });
+  assert.equal(again.size, size3);
+  assert.equal(again.nextOffset, 3);
+  assert.deepEqual(again.recover(), { validBytes: size3, truncatedBytes: 0, nextOffset: 3, reason: null });
+  again.close();
+});
+
+test('once its views are collected, seal() cuts the file right at the data again', async (t) => {
+  const dir = tempDir(t);
+  const seg = openSegment(dir);
+  for (let i = 0; i < 10; i++) seg.append(buildBatch({ payloadBytes: 2000 }));
+  (() => seg.read(3, 1 << 20))(); // a view nobody keeps
+  seg.truncateTo(3);
+  // Buffer finalizers run from the event loop after the collection that found them dead.
+  for (let round = 0; round < 10; round++) {
+    forceGc();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  seg.seal();
+  assert.equal(statSync(join(dir, fileName(0, '.log'))).size, seg.size);
+  seg.close();
 });
