@@ -190,6 +190,9 @@ export class Admin {
         configurationKeys: r.configNames ?? null,
       })),
     });
+    res.body.results.forEach((r, i) => {
+      if (r.errorCode !== 0) throw itemError(r.errorCode, r.errorMessage, `resources/${i}`);
+    });
     return {
       resources: res.body.results.map((r) => ({
         resourceType: r.resourceType,

@@ -122,7 +122,12 @@ export class Producer {
     for (let i = 0; i < list.length; i++) checkTopicMessages(list[i]!, `topicMessages/${i}`);
     // Metadata first (usually cached), then every record is appended in one synchronous run.
     let metas: TopicInfo[];
-    const cached = list.map((tm) => this.cluster.cachedTopic(tm.topic));
+    const cached = list.map((tm) => {
+      const meta = this.cluster.cachedTopic(tm.topic);
+      // A partition beyond the cached count may be a new one: look again before refusing it.
+      if (meta !== undefined && maxPartition(tm.messages) >= meta.partitions.length) return undefined;
+      return meta;
+    });
     if (cached.every((m) => m !== undefined)) {
       metas = cached as TopicInfo[];
     } else {
@@ -196,6 +201,7 @@ export class Producer {
   }
 
   private topicInfo(topic: string): Promise<TopicInfo> {
+    this.cluster.invalidate(topic);
     return withRetry(this.retry, () => this.cluster.topic(topic, this.allowAutoTopicCreation), {
       shouldStop: () => this.cluster.isClosed,
     });
@@ -215,4 +221,13 @@ function checkTopicMessages(tm: TopicMessages, path: string): void {
   if (!Array.isArray(tm.messages)) {
     throw new RivuletError('INVALID_ARGUMENT', `${path}/messages must be an array`, { path: `${path}/messages` });
   }
+}
+
+function maxPartition(messages: Message[]): number {
+  let max = -1;
+  for (let i = 0; i < messages.length; i++) {
+    const p = messages[i]?.partition;
+    if (typeof p === 'number' && p > max) max = p;
+  }
+  return max;
 }
