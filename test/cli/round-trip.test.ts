@@ -1,5 +1,6 @@
 /** `rivulet produce`, `consume` and `dump-log` against a real broker and its segment files. */
 import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -8,6 +9,29 @@ import { after, before, describe, it } from 'node:test';
 import { rivulet, spawnRivulet, startBroker, type TestBroker } from './helpers.js';
 
 const FIRST_SEGMENT = '00000000000000000000.log';
+
+/** Produces pings until a consumer started at the log end prints one: then it is surely running. */
+async function untilConsuming(child: ChildProcess, topic: string, b: string[]): Promise<void> {
+  let seen = false;
+  child.stdout!.once('data', () => {
+    seen = true;
+  });
+  const deadline = Date.now() + 15_000;
+  while (!seen) {
+    assert.ok(Date.now() < deadline, 'the consumer never printed a record');
+    assert.equal((await rivulet(['produce', topic, ...b], { input: 'ping\n' })).code, 0);
+    await sleep(200);
+  }
+}
+
+/** Waits for a child's exit code, killing it after `ms`. */
+async function exitCode(child: ChildProcess, ms = 10_000): Promise<number | null> {
+  const exited = once(child, 'exit');
+  const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+  const [code] = (await exited) as [number | null];
+  clearTimeout(timer);
+  return code;
+}
 
 describe('rivulet produce and consume', () => {
   let broker: TestBroker;
@@ -260,13 +284,10 @@ describe('rivulet produce and consume', () => {
   it('SIGINT stops a waiting consumer promptly, exit 130', async () => {
     await createTopic('interrupted');
     const child = spawnRivulet(['consume', 'interrupted', ...b]);
-    const exited = once(child, 'exit');
-    await sleep(1_000);
+    const code = exitCode(child, 30_000);
+    await untilConsuming(child, 'interrupted', b);
     child.kill('SIGINT');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    const [code] = (await exited) as [number | null];
-    clearTimeout(timer);
-    assert.equal(code, 130);
+    assert.equal(await code, 130);
   });
 
   it('a reader that goes away (| head) ends consume quietly, exit 0', async () => {
@@ -274,17 +295,14 @@ describe('rivulet produce and consume', () => {
     const lines = Array.from({ length: 20_000 }, (_, i) => `line-${i}`).join('\n');
     assert.equal((await rivulet(['produce', 'piped', ...b], { input: lines })).code, 0);
     const child = spawnRivulet(['consume', 'piped', '--from-beginning', ...b]);
-    const exited = once(child, 'exit');
+    const code = exitCode(child, 30_000);
     const stderr: Buffer[] = [];
     child.stderr.on('data', (d: Buffer) => stderr.push(d));
     await once(child.stdout, 'data');
     child.stdout.destroy(); // as `head` does once it has its lines
     // The command learns of the closed pipe on its next write, whenever the next records come.
     assert.equal((await rivulet(['produce', 'piped', ...b], { input: lines })).code, 0);
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    const [code] = (await exited) as [number | null];
-    clearTimeout(timer);
-    assert.equal(code, 0);
+    assert.equal(await code, 0);
     assert.equal(Buffer.concat(stderr).toString(), '');
   });
 });
@@ -296,13 +314,18 @@ describe('rivulet consume when the broker goes away', () => {
     try {
       const b = ['--brokers', broker.url];
       assert.equal((await rivulet(['topics', 'create', 'doomed', ...b])).code, 0);
-      const consuming = rivulet(['consume', 'doomed', '--timeout-ms', '2500', ...b]);
-      await sleep(1_000);
+      const child = spawnRivulet(['consume', 'doomed', '--timeout-ms', '4000', ...b]);
+      const code = exitCode(child, 30_000);
+      const stderr: Buffer[] = [];
+      child.stderr.on('data', (d: Buffer) => stderr.push(d));
+      await untilConsuming(child, 'doomed', b);
       await broker.close();
       closed = true;
-      const r = await consuming;
-      assert.equal(r.code, 1);
-      assert.match(r.stderr, new RegExp(`^error: lost the broker at ${broker.url}: no answer for \\d+ ms\\n$`));
+      assert.equal(await code, 1);
+      assert.match(
+        Buffer.concat(stderr).toString(),
+        new RegExp(`^error: lost the broker at ${broker.url}: no answer for \\d+ ms\\n$`),
+      );
     } finally {
       if (!closed) await broker.close();
     }
