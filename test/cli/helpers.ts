@@ -7,7 +7,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Broker } from '../../src/index.js';
 
 export const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -21,6 +20,8 @@ export interface TestBroker {
 }
 
 export async function startBroker(): Promise<TestBroker> {
+  // Loaded here, so tests that need no broker do not need the storage addon either.
+  const { Broker } = await import('../../src/index.js');
   const dataDir = await mkdtemp(join(tmpdir(), 'rivulet-cli-'));
   const broker = await Broker.start({ port: 0, host: '127.0.0.1', dataDir, segmentBytes: SEGMENT_BYTES });
   return {
