@@ -46,38 +46,41 @@ function fieldSize(v: unknown, path: string): number {
   throw bad(path, `must be a string, a Uint8Array/Buffer or null, got ${typeof v}`);
 }
 
-/** A message turned into what the accumulator holds, with the key's bytes for the partitioner. */
-export interface NormalizedMessage {
-  record: RecordInput;
-  key: Uint8Array | null;
-  /** Approximate encoded size of key, value and headers (batch sizing). */
-  size: number;
-}
-
-/** Checks and converts one message; `now` is its timestamp unless it has one. */
-export function normalizeMessage(m: Message, now: number, path: string): NormalizedMessage {
-  if (m === null || typeof m !== 'object') throw bad(path, 'must be an object with a value');
+/**
+ * Checks and converts one message into what the accumulator holds (strings stay strings: the
+ * batch encoder writes them as UTF-8 in place); the timestamp is `now` unless the message has one.
+ * `size.bytes` receives the approximate encoded size of key, value and headers (batch sizing).
+ * `base` and `i` name the message in errors (`messages/3/value`).
+ */
+export function normalizeMessage(m: Message, now: number, base: string, i: number, size: { bytes: number }): RecordInput {
+  if (m === null || typeof m !== 'object') throw bad(`${base}/${i}`, 'must be an object with a value');
   const value = m.value === undefined ? null : m.value;
-  let size = fieldSize(value, `${path}/value`);
-  let key: Uint8Array | null = null;
-  if (m.key !== undefined && m.key !== null) {
-    if (typeof m.key === 'string') key = utf8.encode(m.key);
-    else if (m.key instanceof Uint8Array) key = m.key;
-    else throw bad(`${path}/key`, `must be a string, a Uint8Array/Buffer or null, got ${typeof m.key}`);
-    size += key.length;
+  let bytes = 0;
+  if (typeof value === 'string' || value instanceof Uint8Array) bytes = value.length;
+  else if (value !== null) bytes = fieldSize(value, `${base}/${i}/value`); // throws
+  let key: Uint8Array | string | null = null;
+  const k = m.key;
+  if (k !== undefined && k !== null) {
+    if (typeof k !== 'string' && !(k instanceof Uint8Array)) {
+      throw bad(`${base}/${i}/key`, `must be a string, a Uint8Array/Buffer or null, got ${typeof k}`);
+    }
+    key = k;
+    bytes += k.length;
   }
   let timestamp = now;
-  if (m.timestamp !== undefined && m.timestamp !== null) {
-    timestamp = typeof m.timestamp === 'string' ? Number(m.timestamp) : m.timestamp;
-    if (!Number.isSafeInteger(timestamp)) throw bad(`${path}/timestamp`, `must be an integer (ms), got ${String(m.timestamp)}`);
+  const ts = m.timestamp;
+  if (ts !== undefined && ts !== null) {
+    timestamp = typeof ts === 'string' ? Number(ts) : ts;
+    if (!Number.isSafeInteger(timestamp)) throw bad(`${base}/${i}/timestamp`, `must be an integer (ms), got ${String(ts)}`);
   }
   let headers: RecordInput['headers'];
   if (m.headers !== undefined && m.headers !== null) {
-    const h = normalizeHeaders(m.headers, `${path}/headers`);
+    const h = normalizeHeaders(m.headers, `${base}/${i}/headers`);
     headers = h.headers;
-    size += h.size;
+    bytes += h.size;
   }
-  return { record: { key, value, headers, timestamp }, key, size };
+  size.bytes = bytes;
+  return { key, value, headers, timestamp };
 }
 
 function normalizeHeaders(

@@ -6,8 +6,9 @@
  */
 import { RivuletError } from '../errors.js';
 import { type CompressionType, COMPRESSION_IDS, hasCodec } from '../protocol/compression.js';
+import type { RecordInput } from '../protocol/record-batch.js';
 import { Accumulator, type OutgoingBatch, type WireAcks } from './accumulator.js';
-import { type NormalizedMessage, normalizeMessage } from './bytes.js';
+import { normalizeMessage } from './bytes.js';
 import type { Cluster, TopicInfo } from './cluster.js';
 import { checkPartition, customPartition, StickyPartitioner } from './partitioner.js';
 import { ProducerIdentity } from './producer-identity.js';
@@ -142,36 +143,51 @@ export class Producer {
       if (this.cluster.isClosed) throw new RivuletError('CLIENT_CLOSED', 'the client was closed');
     }
     // Every message is checked before any is queued, so a bad one fails the call and sends nothing.
+    // Parallel arrays, one slot per message: this is the hot path of a many-message send.
     const now = Date.now();
-    // Keyless records without a partition get theirs (-1 here) while being queued: the sticky
-    // partition moves as batches fill.
-    const staged: { topic: string; count: number; partition: number; n: NormalizedMessage }[] = [];
+    let total = 0;
+    for (const tm of list) total += tm.messages.length;
+    const records: RecordInput[] = new Array(total);
+    const sizes = new Float64Array(total);
+    // -1: a keyless record without a partition, placed while being queued (the sticky partition
+    // moves as batches fill).
+    const partitions = new Int32Array(total);
+    const size = { bytes: 0 };
+    let at = 0;
     for (let t = 0; t < list.length; t++) {
       const { topic, messages } = list[t]!;
       const count = metas[t]!.partitions.length;
-      for (let i = 0; i < messages.length; i++) {
-        const path = list.length === 1 ? `messages/${i}` : `topicMessages/${t}/messages/${i}`;
+      const base = list.length === 1 ? 'messages' : `topicMessages/${t}/messages`;
+      for (let i = 0; i < messages.length; i++, at++) {
         const m = messages[i]!;
-        const n = normalizeMessage(m, now, path);
-        staged.push({ topic, count, partition: this.choosePartition(topic, count, n.key, m, path), n });
+        const r = normalizeMessage(m, now, base, i, size);
+        records[at] = r;
+        sizes[at] = size.bytes;
+        partitions[at] = this.choosePartition(topic, count, r.key ?? null, m, base, i);
       }
     }
-    const batches: OutgoingBatch[] = new Array(staged.length);
-    const indexes: number[] = new Array(staged.length);
+    const batches: OutgoingBatch[] = new Array(total);
+    const indexes = new Int32Array(total);
     const waits = new Set<OutgoingBatch>();
-    for (let i = 0; i < staged.length; i++) {
-      const { topic, count, n } = staged[i]!;
-      let partition = staged[i]!.partition;
-      if (partition < 0) partition = this.partitioner.partition(topic, count, null);
-      const b = this.acc.append(topic, partition, n.record, n.size, acks, compression, now);
-      batches[i] = b;
-      indexes[i] = b.recordCount - 1;
-      waits.add(b);
+    at = 0;
+    for (let t = 0; t < list.length; t++) {
+      const { topic, messages } = list[t]!;
+      const count = metas[t]!.partitions.length;
+      let last: OutgoingBatch | undefined;
+      for (let i = 0; i < messages.length; i++, at++) {
+        let partition = partitions[at]!;
+        if (partition < 0) partition = this.partitioner.partition(topic, count, null);
+        const b = this.acc.append(topic, partition, records[at]!, sizes[at]!, acks, compression, now);
+        batches[at] = b;
+        indexes[at] = b.recordCount - 1;
+        if (b !== last) waits.add(b);
+        last = b;
+      }
     }
     this.sender.wake();
-    await Promise.all([...waits].map((b) => b.done));
-    const out: RecordMetadata[] = new Array(batches.length);
-    for (let i = 0; i < batches.length; i++) {
+    await Promise.all(Array.from(waits, (b) => b.done));
+    const out: RecordMetadata[] = new Array(total);
+    for (let i = 0; i < total; i++) {
       const b = batches[i]!;
       out[i] = { topic: b.topic, partition: b.partition, offset: b.baseOffset < 0 ? -1 : b.baseOffset + indexes[i]! };
     }
@@ -194,9 +210,13 @@ export class Producer {
   }
 
   /** The partition of a message, or -1 for the sticky partition (chosen when it is queued). */
-  private choosePartition(topic: string, count: number, key: Uint8Array | null, m: Message, path: string): number {
-    if (m.partition !== undefined && m.partition !== null) return checkPartition(topic, m.partition, count, `${path}/partition`);
-    if (this.custom !== undefined) return customPartition(this.custom, topic, count, key, m, `${path}/partition`);
+  private choosePartition(topic: string, count: number, key: Uint8Array | string | null, m: Message, base: string, i: number): number {
+    const p = m.partition;
+    if (p !== undefined && p !== null) {
+      if (Number.isInteger(p) && p >= 0 && p < count) return p;
+      return checkPartition(topic, p, count, `${base}/${i}/partition`); // throws
+    }
+    if (this.custom !== undefined) return customPartition(this.custom, topic, count, key, m, `${base}/${i}/partition`);
     return key === null ? -1 : this.partitioner.partition(topic, count, key);
   }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type Batch, type KafkaMessage, type Rivulet, RivuletError } from '../../src/client/index.js';
+import type { Batch, KafkaMessage, Rivulet, RivuletError } from '../../src/client/index.js';
 import { murmur2 } from '../../src/protocol/murmur2.js';
 import { type Fixture, startBroker, text } from './fixture.js';
 

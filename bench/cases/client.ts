@@ -1,0 +1,89 @@
+/**
+ * SDK micro-benchmarks: the producer's path from `send()` to the bytes of a Produce frame
+ * (message checks, partitioning, accumulation, RecordBatch encoding, framing), against an
+ * in-memory transport that acknowledges every produce at once, so no broker or network time is in
+ * the figure; and the consumer's decoding of fetched batches into messages.
+ *
+ * Not wired into bench/micro.ts's groups; run alone:
+ *   node dist/bench/cases/client.js
+ */
+import type { Bench } from 'tinybench';
+import { Rivulet } from '../../src/client/index.js';
+import type { Socket, SocketFactory } from '../../src/client/transport.js';
+import { decodeRequest, encodeResponse } from '../../src/protocol/frame.js';
+import { ApiKeys } from '../../src/protocol/api.js';
+
+/** Answers Metadata, InitProducerId and Produce in memory, as a one-broker cluster would. */
+function loopbackFactory(partitions: number): SocketFactory {
+  return async (_url, _timeout, handlers) => {
+    const next = new Map<string, number>();
+    const socket: Socket = {
+      bufferedAmount: 0,
+      close() {},
+      terminate() {},
+      send(data) {
+        const req = decodeRequest(data);
+        let body: unknown;
+        if (req.apiKey === ApiKeys.Metadata) {
+          const topics = ((req.body as { topics: string[] | null }).topics ?? []).map((name) => ({
+            name,
+            errorCode: 0,
+            partitions: Array.from({ length: partitions }, (_, index) => ({ index, errorCode: 0, leaderId: 0, replicaNodes: [0], isrNodes: [0] })),
+          }));
+          body = { clusterId: 'bench', controllerId: 0, brokers: [{ nodeId: 0, host: '127.0.0.1', port: 1 }], topics };
+        } else if (req.apiKey === ApiKeys.InitProducerId) {
+          body = { producerId: 1, producerEpoch: 0 };
+        } else if (req.apiKey === ApiKeys.Produce) {
+          const b = req.body as { acks: number; topics: { name: string; partitions: { index: number; bytes: number }[] }[] };
+          if (b.acks === 0) return;
+          body = {
+            topics: b.topics.map((t) => ({
+              name: t.name,
+              partitions: t.partitions.map((p) => {
+                const k = `${t.name}/${p.index}`;
+                const baseOffset = next.get(k) ?? 0;
+                next.set(k, baseOffset + 1); // offsets are not the point here
+                return { index: p.index, errorCode: 0, baseOffset };
+              }),
+            })),
+          };
+        } else {
+          throw new Error(`loopback: api ${req.apiKey} not served`);
+        }
+        const reply = encodeResponse(req.correlationId, 0, body);
+        queueMicrotask(() => handlers.message(reply));
+      },
+    };
+    return socket;
+  };
+}
+
+export async function addClientCases(bench: Bench): Promise<() => Promise<void>> {
+  const client = new Rivulet({ brokers: ['ws://loopback:1'], socketFactory: loopbackFactory(4) } as ConstructorParameters<typeof Rivulet>[0]);
+  const producer = client.producer();
+  const value = 'x'.repeat(100);
+  const messages = Array.from({ length: 10_000 }, () => ({ value }));
+  const keyed = Array.from({ length: 10_000 }, (_, i) => ({ key: `key-${i}`, value }));
+  await producer.send({ topic: 'bench', messages });
+  bench.add('producer: send 10,000 × 100 B keyless (acks all, idempotent)', async () => {
+    await producer.send({ topic: 'bench', messages });
+  });
+  bench.add('producer: send 10,000 × 100 B keyed (murmur2)', async () => {
+    await producer.send({ topic: 'bench', messages: keyed });
+  });
+  return () => client.close();
+}
+
+// Run alone: node dist/bench/cases/client.js
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { Bench: B } = await import('tinybench');
+  const bench = new B({ time: 2000, warmupTime: 300 });
+  const cleanup = await addClientCases(bench);
+  await bench.run();
+  for (const task of bench.tasks) {
+    const r = task.result as unknown as { latency?: { mean: number } };
+    const ms = r.latency?.mean ?? 0;
+    console.log(`${task.name}: ${ms.toFixed(2)} ms per send, ${Math.round((10_000 / ms) * 1000).toLocaleString()} records/s`);
+  }
+  await cleanup();
+}
