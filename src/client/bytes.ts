@@ -24,13 +24,19 @@ export function toBytesOrNull(u8: Uint8Array | null): Bytes | null {
 
 /** Headers as KafkaJS shows them: an object; a repeated key holds an array in arrival order. */
 export function headersObject(headers: RecordHeader[]): MessageHeaders {
-  const out: MessageHeaders = Object.create(null);
+  const out: MessageHeaders = {};
   for (const { key, value } of headers) {
     const v = value === null ? null : toBytes(value);
-    const prev = out[key];
-    if (prev === undefined) out[key] = v;
-    else if (Array.isArray(prev)) prev.push(v);
-    else out[key] = [prev, v];
+    const prev = Object.hasOwn(out, key) ? out[key] : undefined;
+    let next: MessageHeaders[string];
+    if (prev === undefined) next = v;
+    else if (Array.isArray(prev)) {
+      prev.push(v);
+      next = prev;
+    } else next = [prev, v];
+    // defineProperty: a header named `__proto__` is data, never the object's prototype.
+    if (key === '__proto__') Object.defineProperty(out, key, { value: next, enumerable: true, writable: true, configurable: true });
+    else out[key] = next;
   }
   return out;
 }
