@@ -59,7 +59,7 @@ function loopbackFactory(partitions: number): SocketFactory {
 }
 
 export async function addClientCases(bench: Bench): Promise<() => Promise<void>> {
-  const client = new Rivulet({ brokers: ['ws://loopback:1'], socketFactory: loopbackFactory(4) } as ConstructorParameters<typeof Rivulet>[0]);
+  const client = new Rivulet({ brokers: ['ws://loopback:1'], socketFactory: loopbackFactory(4) });
   const producer = client.producer();
   const value = 'x'.repeat(100);
   const messages = Array.from({ length: 10_000 }, () => ({ value }));

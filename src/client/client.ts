@@ -8,7 +8,6 @@ import { Cluster } from './cluster.js';
 import { Consumer } from './consumer.js';
 import { Producer } from './producer.js';
 import { retryPolicy } from './retry.js';
-import type { SocketFactory } from './transport.js';
 import type { ConsumerOptions, ProducerOptions, RivuletConfig } from './types.js';
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
@@ -27,8 +26,7 @@ export class Rivulet {
   private readonly producers = new Set<Producer>();
   private readonly consumers = new Set<Consumer>();
 
-  /** `socketFactory` replaces the WebSocket transport (e.g. a platform without one). */
-  constructor(config: RivuletConfig & { socketFactory?: SocketFactory }) {
+  constructor(config: RivuletConfig) {
     if (config === null || typeof config !== 'object') throw new RivuletError('INVALID_ARGUMENT', 'new Rivulet({ brokers: [...] })');
     this.clientId = config.clientId ?? 'rivulet';
     this.cluster = new Cluster({

@@ -65,7 +65,7 @@ export class PartitionState {
     this.skipBeforeTimestamp = undefined;
   }
 
-  /** Voids fetched data and restarts at the application's position (pause, handler failure). */
+  /** Voids fetched data and restarts at the application's position (resume, handler failure). */
   rewind(): void {
     this.generation++;
     if (this.position >= 0) this.fetchOffset = this.position;
@@ -107,6 +107,7 @@ export class Fetcher {
 
   /** Replaces the assignment. */
   assign(list: { topic: string; partition: number; offset: OffsetSpec }[]): void {
+    for (const s of this.states.values()) s.generation++; // voids what was fetched for them
     this.states.clear();
     for (const { topic, partition, offset } of list) this.states.set(key(topic, partition), new PartitionState(topic, partition, offset));
     this.buffer = [];

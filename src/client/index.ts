@@ -7,7 +7,7 @@ export { Producer } from './producer.js';
 export { Consumer } from './consumer.js';
 export { Admin, ConfigResourceTypes, ResourceTypes } from './admin.js';
 export type { ConnectionHooks, RequestInfo } from './connection.js';
-export type { Socket, SocketFactory, SocketHandlers } from './transport.js';
+export { nodeSocketFactory, type Socket, type SocketFactory, type SocketHandlers, standardSocketFactory } from './transport.js';
 export { DEFAULT_RETRY, type RetryOptions } from './retry.js';
 export { RivuletError, type RivuletErrorCode, LocalErrorCodes } from '../errors.js';
 export { ErrorCodes } from '../protocol/error-codes.js';

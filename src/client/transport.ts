@@ -61,14 +61,20 @@ function connectError(url: string, reason: string, cause?: unknown): RivuletErro
 }
 
 /** The default factory: `ws` in Node, the global WebSocket elsewhere. */
-export const openSocket: SocketFactory = (url, timeoutMs, handlers) => {
-  if (isNode()) return openNodeSocket(url, timeoutMs, handlers);
+export const openSocket: SocketFactory = (url, timeoutMs, handlers) =>
+  isNode() ? nodeSocketFactory(url, timeoutMs, handlers) : standardSocketFactory(url, timeoutMs, handlers);
+
+/** The platform's standard `WebSocket` (browsers, Deno, Bun, Node ≥ 22). */
+export const standardSocketFactory: SocketFactory = (url, timeoutMs, handlers) => {
   const Global = (globalThis as { WebSocket?: typeof WebSocket }).WebSocket;
   if (Global === undefined) {
     return Promise.reject(new RivuletError('CONNECTION_ERROR', 'no WebSocket implementation on this platform'));
   }
   return openBrowserSocket(Global, url, timeoutMs, handlers);
 };
+
+/** The `ws` package (Node), loaded on first use. */
+export const nodeSocketFactory: SocketFactory = (url, timeoutMs, handlers) => openNodeSocket(url, timeoutMs, handlers);
 
 async function openNodeSocket(url: string, timeoutMs: number, handlers: SocketHandlers): Promise<Socket> {
   nodeWsCtor ??= import('ws').then((m) => (m.default ?? m.WebSocket) as unknown as NodeWsConstructor);

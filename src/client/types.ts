@@ -5,6 +5,7 @@
 import type { CompressionType } from '../protocol/compression.js';
 import type { RetryOptions } from './retry.js';
 import type { ConnectionHooks } from './connection.js';
+import type { SocketFactory } from './transport.js';
 
 export type { CompressionType, RetryOptions, ConnectionHooks };
 
@@ -30,6 +31,11 @@ export interface RivuletConfig {
   metadataMaxAgeMs?: number;
   /** Observation and fault-injection points on every connection (diagnostics and tests). */
   hooks?: ConnectionHooks;
+  /**
+   * The WebSocket transport. Default: the `ws` package in Node, the platform's `WebSocket`
+   * elsewhere; `standardSocketFactory` forces the standard one.
+   */
+  socketFactory?: SocketFactory;
 }
 
 // ---------------------------------------------------------------- producer

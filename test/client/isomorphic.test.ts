@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { type Fixture, startBroker } from './fixture.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const clientEntry = resolve(here, '../../src/client/index.js');
+
+/** Every module the SDK entry loads statically, with the bare specifiers each imports. */
+function importGraph(entry: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const todo = [entry];
+  while (todo.length > 0) {
+    const file = todo.pop()!;
+    if (out.has(file)) continue;
+    const source = readFileSync(file, 'utf8');
+    const specifiers = [...source.matchAll(/^(?:import|export)\s[^;]*?from\s+'([^']+)'/gms)].map((m) => m[1]!);
+    out.set(file, specifiers.filter((s) => !s.startsWith('.')));
+    for (const s of specifiers) if (s.startsWith('.')) todo.push(resolve(dirname(file), s));
+  }
+  return out;
+}
+
+describe('isomorphic SDK', () => {
+  it('loads no Node module, no log or broker code, and no native addon', () => {
+    const graph = importGraph(clientEntry);
+    assert.ok(graph.size > 10);
+    for (const [file, bare] of graph) {
+      assert.ok(!/\/src\/(log|broker|cli)\//.test(file), `${file} is outside the SDK's layers`);
+      for (const s of bare) assert.ok(['msgpackr', 'fflate'].includes(s), `${file} imports '${s}'`);
+      const source = readFileSync(file, 'utf8');
+      const dynamic = [...source.matchAll(/import\(\s*'([^']+)'\s*\)/g)].map((m) => m[1]);
+      if (dynamic.length > 0) {
+        assert.match(file, /\/client\/transport\.js$/);
+        assert.deepEqual(dynamic, ['ws'], 'only the Node transport is loaded dynamically');
+      }
+    }
+  });
+
+  describe('over the standard WebSocket (as in a browser)', () => {
+    let f: Fixture;
+    before(async () => {
+      f = await startBroker();
+    });
+    after(() => f.stop());
+
+    it('produces and consumes with standardSocketFactory', async () => {
+      const script = `
+        import { Rivulet, standardSocketFactory } from ${JSON.stringify(clientEntry)};
+        const client = new Rivulet({ brokers: [process.argv[1]], socketFactory: standardSocketFactory });
+        const producer = client.producer({ compression: 'gzip' });
+        const sent = await producer.send({ topic: 'web', messages: [{ key: 'k', value: 'hello' }, { value: 'world' }] });
+        const consumer = client.consumer({ maxWaitMs: 50 });
+        consumer.assign([{ topic: 'web', partition: 0, offset: 'earliest' }]);
+        const got = [];
+        for await (const batch of consumer) {
+          for (const m of batch.messages) got.push([m.offset, m.key && m.key.toString(), m.value.toString()]);
+          if (got.length >= 2) break;
+        }
+        await client.close();
+        console.log(JSON.stringify({ sent, got, ws: typeof globalThis.WebSocket }));
+      `;
+      const stdout = await new Promise<string>((ok, fail) =>
+        execFile(
+          process.execPath,
+          ['--experimental-websocket', '--no-warnings', '--input-type=module', '-e', script, f.address],
+          { timeout: 20_000 },
+          (err, out, errOut) => (err ? fail(new Error(`${err.message}\n${errOut}`)) : ok(out)),
+        ),
+      );
+      const result = JSON.parse(stdout.trim().split('\n').at(-1)!);
+      assert.equal(result.ws, 'function');
+      assert.deepEqual(
+        result.sent.map((r: { offset: number }) => r.offset),
+        [0, 1],
+      );
+      assert.deepEqual(result.got, [
+        [0, 'k', 'hello'],
+        [1, null, 'world'],
+      ]);
+    });
+  });
+});
