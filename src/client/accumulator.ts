@@ -5,7 +5,8 @@
  *
  * A partition's batches move: `waiting` (the last may be open and still growing) → `inFlight`
  * (sent, in send order) → done, or → `failedRound` (a retriable failure; held until everything in
- * flight for the partition has settled) → `retry` (re-sent first, in sequence order). While a
+ * flight for the partition has settled) → `retry` (re-sent first, in `order`). A batch the broker
+ * finds too large is replaced by its two halves, which go the same way. While a
  * partition has a failed round open nothing new is sent for it, so retried batches keep their
  * order and, with idempotence, their sequence numbers: the broker drops any it already has.
  */
@@ -22,14 +23,18 @@ export type WireAcks = 0 | 1 | -1;
 let nextBatchId = 0;
 
 export class OutgoingBatch {
-  /** Creation order across the producer: the order batches of one partition must land in. */
-  readonly id = nextBatchId++;
+  /**
+   * Where the batch goes in its partition: batches must land in `order` order. A batch split in
+   * two hands its range [order, order + span) to its halves, so they keep its place.
+   */
+  readonly order: number;
+  readonly span: number;
   readonly topic: string;
   readonly partition: number;
   readonly acks: WireAcks;
   readonly compression: CompressionType;
   readonly createdAt: number;
-  /** Released once encoded. */
+  /** Kept until settled (a batch the broker finds too large is split and encoded again). */
   records: RecordInput[] = [];
   recordCount = 0;
   estimatedBytes = RECORD_BATCH_OVERHEAD;
@@ -39,25 +44,42 @@ export class OutgoingBatch {
   bytes: Uint8Array | undefined;
   /** -1 when not idempotent. */
   baseSequence = -1;
+  /** The epoch the batch is stamped with (-1 when not idempotent). */
+  producerEpoch = -1;
   /** Send attempts that failed retriably. */
   attempts = 0;
+  /** Goes (or went) out again after a failure: sent alone for its partition. */
+  retried = false;
   lastError: RivuletError | undefined;
   /** The offset of the first record, once acknowledged (-1 with acks 0). */
   baseOffset = -1;
+  /** Why the batch failed, once settled; undefined when it succeeded. */
+  error: unknown;
+  /** The two halves this batch was split into. */
+  children: [OutgoingBatch, OutgoingBatch] | undefined;
   settled = false;
+  /** Resolves once the batch (or every part of it) is settled, success or not: it never rejects. */
   readonly done: Promise<void>;
   private resolveDone!: () => void;
-  private rejectDone!: (err: unknown) => void;
 
-  constructor(topic: string, partition: number, acks: WireAcks, compression: CompressionType, now: number) {
+  constructor(
+    topic: string,
+    partition: number,
+    acks: WireAcks,
+    compression: CompressionType,
+    now: number,
+    order = nextBatchId++,
+    span = 1,
+  ) {
     this.topic = topic;
     this.partition = partition;
     this.acks = acks;
     this.compression = compression;
     this.createdAt = now;
-    this.done = new Promise<void>((resolve, reject) => {
+    this.order = order;
+    this.span = span;
+    this.done = new Promise<void>((resolve) => {
       this.resolveDone = resolve;
-      this.rejectDone = reject;
     });
   }
 
@@ -65,14 +87,49 @@ export class OutgoingBatch {
     if (this.settled) return;
     this.settled = true;
     this.baseOffset = baseOffset;
+    this.records = [];
     this.resolveDone();
   }
 
   fail(err: unknown): void {
     if (this.settled) return;
     this.settled = true;
+    this.error = err;
     this.records = [];
-    this.rejectDone(err);
+    this.resolveDone();
+  }
+
+  /** Splits an unsettled batch of two or more records into two halves that take its place. */
+  split(now: number): [OutgoingBatch, OutgoingBatch] {
+    const half = this.recordCount >>> 1;
+    const parts = [this.records.slice(0, half), this.records.slice(half)].map((records, i) => {
+      const b = new OutgoingBatch(this.topic, this.partition, this.acks, this.compression, now, this.order + (i * this.span) / 2, this.span / 2);
+      b.records = records;
+      b.recordCount = records.length;
+      b.sealed = true;
+      return b;
+    }) as [OutgoingBatch, OutgoingBatch];
+    this.children = parts;
+    this.records = [];
+    void Promise.all(parts.map((b) => b.done)).then(() => {
+      this.settled = true;
+      this.resolveDone();
+    });
+    return parts;
+  }
+
+  /** The offset record `index` of this batch got (-1 with acks 0). */
+  offsetOf(index: number): number {
+    const c = this.children;
+    if (c === undefined) return this.baseOffset < 0 ? -1 : this.baseOffset + index;
+    return index < c[0].recordCount ? c[0].offsetOf(index) : c[1].offsetOf(index - c[0].recordCount);
+  }
+
+  /** Why record `index` was not written, or undefined if it was. */
+  errorOf(index: number): unknown {
+    const c = this.children;
+    if (c === undefined) return this.error;
+    return index < c[0].recordCount ? c[0].errorOf(index) : c[1].errorOf(index - c[0].recordCount);
   }
 }
 
@@ -89,6 +146,8 @@ export class PartitionQueue {
   retryAt = 0;
   /** The sequence number of the next record (idempotence). */
   nextSequence = 0;
+  /** The producer epoch under which the broker last acknowledged a batch of this partition. */
+  ackedEpoch = -1;
 
   constructor(topic: string, partition: number) {
     this.topic = topic;

@@ -186,10 +186,19 @@ export class Producer {
     }
     this.sender.wake();
     await Promise.all(Array.from(waits, (b) => b.done));
+    for (const b of waits) {
+      if (b.children === undefined && b.error === undefined) continue;
+      // Some record of this call was not written (batches are shared with other calls: look per record).
+      for (let i = 0; i < total; i++) {
+        if (batches[i] !== b) continue;
+        const err = b.errorOf(indexes[i]!);
+        if (err !== undefined) throw err;
+      }
+    }
     const out: RecordMetadata[] = new Array(total);
     for (let i = 0; i < total; i++) {
       const b = batches[i]!;
-      out[i] = { topic: b.topic, partition: b.partition, offset: b.baseOffset < 0 ? -1 : b.baseOffset + indexes[i]! };
+      out[i] = { topic: b.topic, partition: b.partition, offset: b.offsetOf(indexes[i]!) };
     }
     return out;
   }

@@ -45,6 +45,10 @@ export class Sender {
   /** Topics whose metadata is being fetched (or waiting to be fetched again), with failed attempts so far. */
   private readonly metadataAttempts = new Map<string, number>();
   private readonly metadataBusy = new Set<string>();
+  /** An InitProducerId is under way. */
+  private identityPending = false;
+  /** Where the next drain starts among the active queues (so every partition gets its turn). */
+  private rotation = 0;
 
   constructor(
     private readonly cluster: Cluster,
@@ -83,9 +87,22 @@ export class Sender {
   /** The batch `q` would send next, or when to look again. */
   private candidate(q: PartitionQueue, now: number): OutgoingBatch | number | undefined {
     if (q.rewinding) return undefined; // woken when its last in-flight batch settles
-    if (q.retry.length > 0) return now >= q.retryAt ? q.retry[0] : q.retryAt;
+    // Retried batches go one at a time, and nothing is sent behind one until it is answered: a
+    // broker that has no state for this producer yet accepts any sequence, so only this keeps
+    // order after a failure (Kafka's producer does the same).
+    const last = q.inFlight[q.inFlight.length - 1];
+    if (last?.retried) return undefined;
+    if (q.retry.length > 0) {
+      if (q.inFlight.length > 0) return undefined;
+      return now >= q.retryAt ? q.retry[0] : q.retryAt;
+    }
     const b = q.waiting[0];
     if (b === undefined) return undefined;
+    // Likewise the first idempotent batch of a partition under an epoch goes alone: until the
+    // broker has acknowledged one, it has no sequence to hold the next ones to.
+    if (q.inFlight.length > 0 && this.opts.idempotent && b.acks !== 0 && q.ackedEpoch !== this.identity.producerEpoch) {
+      return undefined;
+    }
     if (b.sealed || now - b.createdAt >= this.opts.lingerMs) return b;
     return b.createdAt + this.opts.lingerMs;
   }
@@ -100,7 +117,10 @@ export class Sender {
     const groups = new Map<Connection, PartitionQueue[]>();
     const needMetadata = new Set<string>();
     let needIdentity = false;
-    for (const q of this.acc.active) {
+    const active = [...this.acc.active];
+    const start = active.length > 0 ? this.rotation++ % active.length : 0;
+    for (let i = 0; i < active.length; i++) {
+      const q = active[(start + i) % active.length]!;
       const c = this.candidate(q, now);
       if (c === undefined) continue;
       if (typeof c === 'number') {
@@ -154,6 +174,7 @@ export class Sender {
       for (const q of queues) {
         const b = this.candidate(q, now);
         if (b === undefined || typeof b === 'number') continue;
+        if (this.opts.idempotent && b.acks !== 0 && !this.identity.ready) continue; // drain asks for it
         if (acks !== undefined && b.acks !== acks) {
           rest.push(q);
           continue;
@@ -203,8 +224,8 @@ export class Sender {
       return false;
     }
     b.bytes = bytes;
-    b.records = [];
     b.baseSequence = seq;
+    b.producerEpoch = idempotent ? this.identity.producerEpoch : -1;
     if (idempotent) q.nextSequence = nextSequence(seq, b.recordCount);
     return true;
   }
@@ -277,6 +298,7 @@ export class Sender {
 
   private succeed(q: PartitionQueue, b: OutgoingBatch, baseOffset: number): void {
     remove(q.inFlight, b);
+    if (b.baseSequence >= 0) q.ackedEpoch = b.producerEpoch;
     b.succeed(baseOffset);
     this.acc.settled(q, b);
   }
@@ -289,7 +311,7 @@ export class Sender {
     if (idempotent && err.code === 'OUT_OF_ORDER_SEQUENCE_NUMBER') {
       // Expected when an earlier batch of the partition failed or is still unanswered: this one
       // goes again after it.
-      retriable = q.rewinding || q.inFlight.some((x) => x.id < b.id);
+      retriable = q.rewinding || q.inFlight.some((x) => x.order < b.order);
     }
     if (idempotent && err.code === 'UNKNOWN_PRODUCER_ID') {
       // The broker lost this producer's state (e.g. it was reset): continue under a new epoch.
@@ -297,6 +319,16 @@ export class Sender {
       retriable = true;
     }
     q.rewinding = true;
+    if (err.code === 'MESSAGE_TOO_LARGE' && b.recordCount > 1 && !this.cluster.isClosed) {
+      // Too large for the topic (max.message.bytes): send it as two halves, in its place, so only
+      // a record that is too large by itself fails. Their sequences follow a new epoch.
+      const halves = b.split(Date.now());
+      this.acc.unsettled.delete(b);
+      for (const h of halves) this.acc.unsettled.add(h);
+      q.failedRound.push(...halves);
+      if (idempotent) this.identity.needsBump = true;
+      return;
+    }
     if (retriable && b.attempts < this.opts.retry.retries && !this.cluster.isClosed) {
       b.attempts++;
       b.lastError = err;
@@ -315,7 +347,8 @@ export class Sender {
     if (q.failedRound.length > 0) {
       let attempts = 0;
       for (const b of q.failedRound) attempts = Math.max(attempts, b.attempts);
-      q.retry = q.failedRound.concat(q.retry).sort((x, y) => x.id - y.id);
+      for (const b of q.failedRound) b.retried = true;
+      q.retry = q.failedRound.concat(q.retry).sort((x, y) => x.order - y.order);
       q.failedRound = [];
       q.retryAt = Date.now() + backoffMs(this.opts.retry, attempts - 1);
     }
@@ -323,29 +356,44 @@ export class Sender {
   }
 
   private ensureIdentity(): void {
+    if (this.identityPending) return;
     if (this.identity.needsBump && this.idempotentInFlight > 0) return; // bump once they settle
     const bumping = this.identity.producerId >= 0;
+    this.identityPending = true;
     this.identity.ensure().then(
       () => {
+        this.identityPending = false;
         if (bumping) this.resequence();
         this.drain();
       },
-      (err: unknown) => this.failQueued((b) => b.acks !== 0, err),
+      (err: unknown) => {
+        this.identityPending = false;
+        this.failQueued((b) => b.acks !== 0, err);
+      },
     );
   }
 
-  /** After an epoch bump: every queued idempotent batch gets new sequences from 0, in order. */
+  /**
+   * After an epoch bump: every queued idempotent batch gets new sequences from 0, in order. The
+   * halves of a split batch are encoded here, in their place; waiting batches not encoded yet get
+   * theirs when they are.
+   */
   private resequence(): void {
     const { producerId, producerEpoch } = this.identity;
     for (const q of this.acc.allQueues()) {
-      let seq = 0;
+      q.nextSequence = 0;
       for (const b of [...q.retry, ...q.waiting]) {
-        if (b.bytes === undefined || b.baseSequence < 0) continue;
-        restamp(b.bytes, producerId, producerEpoch, seq);
-        b.baseSequence = seq;
-        seq = nextSequence(seq, b.recordCount);
+        if (b.bytes === undefined) {
+          if (!q.retry.includes(b)) break; // the unencoded tail of `waiting`
+          this.encode(q, b);
+          continue;
+        }
+        if (b.baseSequence < 0) continue; // acks 0: not idempotent
+        restamp(b.bytes, producerId, producerEpoch, q.nextSequence);
+        b.baseSequence = q.nextSequence;
+        b.producerEpoch = producerEpoch;
+        q.nextSequence = nextSequence(q.nextSequence, b.recordCount);
       }
-      q.nextSequence = seq;
     }
   }
 

@@ -183,6 +183,37 @@ describe('producer', () => {
     assert.equal(produceRequests, 1);
   });
 
+  it('a batch the broker refuses fails alone; later batches of the partition land once, in order', async () => {
+    await client.admin().createTopics({
+      topics: [{ topic: 'refused', numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: '1000' }] }],
+    });
+    const producer = client.producer({ maxInFlight: 5 });
+    const tick = () => new Promise((resolve) => setImmediate(resolve));
+    const sends: Promise<unknown>[] = [];
+    for (let round = 0; round < 3; round++) {
+      sends.push(producer.send({ topic: 'refused', messages: [{ value: `small-${round}-a` }] }));
+      await tick();
+      sends.push(producer.send({ topic: 'refused', messages: [{ value: 'x'.repeat(2_000) }] }));
+      await tick();
+      sends.push(producer.send({ topic: 'refused', messages: [{ value: `small-${round}-b` }] }));
+      await tick();
+    }
+    const results = await Promise.allSettled(sends);
+    results.forEach((r, i) => {
+      if (i % 3 === 1) {
+        assert.equal(r.status, 'rejected');
+        assert.equal((r as PromiseRejectedResult).reason.code, 'MESSAGE_TOO_LARGE');
+      } else {
+        assert.equal(r.status, 'fulfilled', `send ${i}: ${(r as PromiseRejectedResult).reason}`);
+      }
+    });
+    const values = (await readAll(client, 'refused', 0, 6)).map((m) => text(m.value));
+    assert.deepEqual(values, ['small-0-a', 'small-0-b', 'small-1-a', 'small-1-b', 'small-2-a', 'small-2-b']);
+    // And the producer goes on normally afterwards.
+    const [r] = await producer.send({ topic: 'refused', messages: [{ value: 'after' }] });
+    assert.equal(r!.offset, 6);
+  });
+
   it('invalid input is refused before anything is sent', async () => {
     const producer = client.producer();
     await assert.rejects(
