@@ -13,11 +13,12 @@
  * re-stamped from sequence 0.
  */
 import { RivuletError } from '../errors.js';
-import { Produce, type ProduceRequest, type ProduceResponse } from '../protocol/apis/produce.js';
+import { Produce } from '../protocol/apis/produce.js';
 import { encodeRecordBatch } from '../protocol/record-batch.js';
 import type { Accumulator, OutgoingBatch, PartitionQueue, WireAcks } from './accumulator.js';
 import type { Cluster } from './cluster.js';
 import type { Connection } from './connection.js';
+import { type Item, produceRequest, readProduceAnswer } from './produce-request.js';
 import { nextSequence, type ProducerIdentity, restamp } from './producer-identity.js';
 import { backoffMs, type RetryPolicy } from './retry.js';
 
@@ -29,11 +30,6 @@ export interface SenderOptions {
   ackTimeoutMs: number;
   retry: RetryPolicy;
   allowAutoTopicCreation: boolean;
-}
-
-interface Item {
-  q: PartitionQueue;
-  b: OutgoingBatch;
 }
 
 export class Sender {
@@ -239,19 +235,7 @@ export class Sender {
   }
 
   private async sendRequest(conn: Connection, acks: WireAcks, items: Item[]): Promise<void> {
-    // The payload holds the batches in the order the body lists them: grouped by topic.
-    const byTopic = new Map<string, Item[]>();
-    for (const item of items) {
-      const list = byTopic.get(item.q.topic);
-      if (list === undefined) byTopic.set(item.q.topic, [item]);
-      else list.push(item);
-    }
-    const topics: ProduceRequest['topics'] = [];
-    const payload: Uint8Array[] = [];
-    for (const [name, list] of byTopic) {
-      topics.push({ name, partitions: list.map(({ q, b }) => ({ index: q.partition, bytes: b.bytes!.length })) });
-      for (const { b } of list) payload.push(b.bytes!);
-    }
+    const { topics, payload } = produceRequest(items);
     const idempotentCount = items.filter(({ b }) => b.baseSequence >= 0).length;
     this.inFlight.set(conn, (this.inFlight.get(conn) ?? 0) + 1);
     this.idempotentInFlight += idempotentCount;
@@ -262,7 +246,14 @@ export class Sender {
         { payload, expectResponse: acks !== 0 },
       );
       if (acks === 0) for (const { q, b } of items) this.succeed(q, b, -1);
-      else this.settleFromResponse(res.body, items);
+      else {
+        readProduceAnswer(
+          res.body,
+          items,
+          ({ q, b }, baseOffset) => this.succeed(q, b, baseOffset),
+          ({ q, b }, err) => this.fail(q, b, err),
+        );
+      }
     } catch (err) {
       const error =
         err instanceof RivuletError ? err : new RivuletError('CONNECTION_ERROR', String(err), { cause: err });
@@ -272,27 +263,6 @@ export class Sender {
       this.idempotentInFlight -= idempotentCount;
       for (const { q } of items) this.settleQueue(q);
       this.drain();
-    }
-  }
-
-  private settleFromResponse(body: ProduceResponse, items: Item[]): void {
-    const answers = new Map<string, { pr: ProduceResponse['topics'][number]['partitions'][number]; path: string }>();
-    body.topics.forEach((t, ti) => {
-      t.partitions.forEach((pr, pi) => {
-        answers.set(`${t.name}\u0000${pr.index}`, { pr, path: `topics/${ti}/partitions/${pi}` });
-      });
-    });
-    for (const { q, b } of items) {
-      const answer = answers.get(`${q.topic}\u0000${q.partition}`);
-      if (answer === undefined) {
-        this.fail(q, b, new RivuletError('PROTOCOL_ERROR', `Produce response has no answer for ${q.topic}/${q.partition}`));
-      } else if (answer.pr.errorCode === 0) {
-        this.succeed(q, b, answer.pr.baseOffset);
-      } else {
-        const { pr, path } = answer;
-        const err = RivuletError.fromWire(pr.errorCode, pr.errorMessage ?? undefined, path, pr.details ?? undefined);
-        this.fail(q, b, err);
-      }
     }
   }
 
