@@ -10,7 +10,9 @@ import { CreateTopics } from '../protocol/apis/create-topics.js';
 import { DeleteTopics } from '../protocol/apis/delete-topics.js';
 import { DescribeConfigs } from '../protocol/apis/describe-configs.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP } from '../protocol/apis/common.js';
+import { Fetch } from '../protocol/apis/fetch.js';
 import { ListOffsets } from '../protocol/apis/list-offsets.js';
+import { decodeRecordBatches } from '../protocol/record-batch.js';
 import type { Cluster } from './cluster.js';
 import { withRetry } from './retry.js';
 import type {
@@ -178,7 +180,34 @@ export class Admin {
     if (timestamp === undefined) return this.listOffsets(topic, LATEST_TIMESTAMP);
     if (!Number.isSafeInteger(timestamp) || timestamp < 0) throw invalid(`timestamp must be ms since the epoch, got ${timestamp}`);
     const [at, high] = await Promise.all([this.listOffsets(topic, timestamp), this.listOffsets(topic, LATEST_TIMESTAMP)]);
-    return at.map(({ partition, offset }, i) => ({ partition, offset: offset >= 0 ? offset : high[i]!.offset }));
+    return Promise.all(
+      at.map(async ({ partition, offset }, i) => ({
+        partition,
+        offset: offset >= 0 ? await this.firstAtOrAfter(topic, partition, offset, timestamp) : high[i]!.offset,
+      })),
+    );
+  }
+
+  /**
+   * The broker names the first batch whose newest record reaches `timestamp`; the record itself
+   * may be further in: read that batch and find it (as Kafka answers, per record).
+   */
+  private async firstAtOrAfter(topic: string, partition: number, batchOffset: number, timestamp: number): Promise<number> {
+    const meta = await this.cluster.topic(topic);
+    const leader = meta.partitions.find((p) => p.partition === partition)?.leader ?? -1;
+    const res = await this.cluster.nodeConnection(leader).request(Fetch, {
+      maxWaitMs: 0,
+      minBytes: 0,
+      maxBytes: 1, // the broker still returns the first whole batch
+      isolationLevel: 0,
+      topics: [{ name: topic, partitions: [{ index: partition, fetchOffset: batchOffset, partitionMaxBytes: 1 }] }],
+    });
+    for (const raw of res.raws) {
+      for (const batch of decodeRecordBatches(raw)) {
+        for (const r of batch.records) if (r.offset >= batchOffset && r.timestamp >= timestamp) return r.offset;
+      }
+    }
+    return batchOffset;
   }
 
   async describeConfigs(opts: { resources: ResourceConfigQuery[]; includeSynonyms?: boolean }): Promise<DescribeConfigResponse> {

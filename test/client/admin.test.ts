@@ -107,11 +107,24 @@ describe('admin', () => {
       { partition: 0, offset: 3 },
       { partition: 1, offset: 1 },
     ]);
+    // Inside one batch too: the answer is the record, not the batch.
+    await producer.send({
+      topic: 'offsets',
+      messages: [10, 20, 30].map((s) => ({ partition: 1, value: `t${s}`, timestamp: T0 + s * 1000 })),
+    });
+    assert.deepEqual(await admin.fetchTopicOffsetsByTimestamp('offsets', T0 + 15_000), [
+      { partition: 0, offset: 5 },
+      { partition: 1, offset: 2 },
+    ]);
     assert.deepEqual(await admin.fetchTopicOffsetsByTimestamp('offsets', T0), [
       { partition: 0, offset: 0 },
       { partition: 1, offset: 0 },
     ]);
 
+    assert.deepEqual(await admin.fetchTopicOffsets('offsets'), [
+      { partition: 0, offset: 5, high: 5, low: 0 },
+      { partition: 1, offset: 4, high: 4, low: 0 },
+    ]);
     // Another client's producer caches the topic with 2 partitions.
     const elsewhere = f.client().producer();
     await elsewhere.send({ topic: 'offsets', messages: [{ partition: 1, value: 'y' }] });
