@@ -296,7 +296,18 @@ export class Fetcher {
           continue;
         }
         a.s.highWatermark = p.highWatermark;
-        const messages = this.decode(a.s, chunks);
+        let messages: KafkaMessage[];
+        try {
+          messages = this.decode(a.s, chunks);
+        } catch (err) {
+          // Bytes that fail their CRC or layout will fail the same way next time: stop, saying where.
+          const why = err instanceof Error ? err.message : String(err);
+          throw new RivuletError('CORRUPT_MESSAGE', `${t.name}/${p.index} at offset ${a.offset}: ${why}`, {
+            retriable: false,
+            path: `${t.name}/${p.index}`,
+            cause: err,
+          });
+        }
         if (messages.length > 0) out.push({ state: a.s, generation: a.generation, messages, highWatermark: p.highWatermark });
       }
     }
