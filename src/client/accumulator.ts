@@ -10,7 +10,6 @@
  * partition has a failed round open nothing new is sent for it, so retried batches keep their
  * order and, with idempotence, their sequence numbers: the broker drops any it already has.
  */
-import type { RivuletError } from '../errors.js';
 import type { CompressionType } from '../protocol/compression.js';
 import type { RecordInput } from '../protocol/record-batch.js';
 import { RECORD_BATCH_OVERHEAD } from '../protocol/record-batch-layout.js';
@@ -50,7 +49,6 @@ export class OutgoingBatch {
   attempts = 0;
   /** Goes (or went) out again after a failure: sent alone for its partition. */
   retried = false;
-  lastError: RivuletError | undefined;
   /** The offset of the first record, once acknowledged (-1 with acks 0). */
   baseOffset = -1;
   /** Why the batch failed, once settled; undefined when it succeeded. */

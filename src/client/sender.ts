@@ -301,7 +301,6 @@ export class Sender {
     }
     if (retriable && b.attempts < this.opts.retry.retries && !this.cluster.isClosed) {
       b.attempts++;
-      b.lastError = err;
       q.failedRound.push(b);
       return;
     }
