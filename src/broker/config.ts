@@ -202,7 +202,8 @@ export const BROKER_SETTINGS: readonly Setting[] = [
     kind: 'int',
     default: 45_000,
     min: 1,
-    description: 'a consumer-group member that sends no heartbeat for this long is removed and its partitions reassigned',
+    description:
+      'a consumer-group member that sends no heartbeat for this long is removed and its partitions reassigned',
   },
   {
     key: 'groupHeartbeatIntervalMs',

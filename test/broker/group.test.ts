@@ -225,7 +225,7 @@ describe('consumer groups: committed offsets', () => {
 describe('consumer groups: fencing', () => {
   let h: Harness;
   before(async () => {
-    h = await startBroker({ groupSessionTimeoutMs: 400, groupHeartbeatIntervalMs: 100 });
+    h = await startBroker({ groupSessionTimeoutMs: 1500, groupHeartbeatIntervalMs: 100 });
     await h.client.createTopic('jobs', 2);
   });
   after(() => h.stop());
@@ -233,7 +233,7 @@ describe('consumer groups: fencing', () => {
   it('a member whose session timed out is fenced: its commit and heartbeat get UNKNOWN_MEMBER_ID', async () => {
     const m = new Member(h.client, 'slow', { topics: ['jobs'] });
     await settle([m]);
-    await sleep(800);
+    await sleep(2200);
     const r = await m.commit('jobs', { 0: 3 });
     assert.equal(r.errorCode, ErrorCodes.UNKNOWN_MEMBER_ID, JSON.stringify(r.body));
     assert.equal((await m.heartbeat()).errorCode, ErrorCodes.UNKNOWN_MEMBER_ID);
@@ -327,6 +327,9 @@ describe('consumer groups: lag metrics and admin apis', () => {
     const after = await h.client.request(ApiKeys.ListGroups, {});
     assert.ok(!after.body.groups.some((g: { groupId: string }) => g.groupId === 'admins'));
     const text = (await httpGet(h.broker, '/metrics')).text;
-    assert.equal(metricValue(text, 'rivulet_consumer_group_lag{group="admins",topic="clicks",partition="0"}'), undefined);
+    assert.equal(
+      metricValue(text, 'rivulet_consumer_group_lag{group="admins",topic="clicks",partition="0"}'),
+      undefined,
+    );
   });
 });
