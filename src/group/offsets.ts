@@ -8,8 +8,8 @@
  * - an unknown member: UNKNOWN_MEMBER_ID; another incarnation's instance id: FENCED_INSTANCE_ID.
  * - an epoch newer than the member's: FENCED_MEMBER_EPOCH (whole request).
  * - an older epoch: accepted for partitions the member is still assigned (its heartbeat moved it
- *   on while the commit was in flight), FENCED_MEMBER_EPOCH for the others: they may already be
- *   someone else's. (Kafka answers STALE_MEMBER_EPOCH, 113, there; Rivulet has no such code yet.)
+ *   on while the commit was in flight), STALE_MEMBER_EPOCH (113, as Kafka) for the others: they
+ *   may already be someone else's.
  */
 import { RivuletError } from '../errors.js';
 import type { OffsetCommitRequest, OffsetCommitResponse } from '../protocol/apis/offset-commit.js';

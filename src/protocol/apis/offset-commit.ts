@@ -11,7 +11,7 @@
  *   errorCode): UNKNOWN_MEMBER_ID (the member is not in the group: rejoin), FENCED_MEMBER_EPOCH
  *   (an epoch newer than the broker's), FENCED_INSTANCE_ID, INVALID_GROUP_ID. Per partition:
  *   UNKNOWN_TOPIC_OR_PARTITION, OFFSET_METADATA_TOO_LARGE, INVALID_REQUEST (negative offset),
- *   FENCED_MEMBER_EPOCH (an older epoch, for a partition no longer assigned to the member),
+ *   STALE_MEMBER_EPOCH (an older epoch, for a partition no longer assigned to the member),
  *   KAFKA_STORAGE_ERROR (the write failed; nothing of it is visible).
  */
 import { defineApi } from '../api.js';
