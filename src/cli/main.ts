@@ -30,6 +30,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: "show a topic's low and high offsets, or the offset for a time",
     load: async () => (await import('./offsets-command.js')).offsetsCommand,
   },
+  perf: { summary: 'measure produce or consume throughput and latency', load: async () => (await import('./perf-command.js')).perfCommand },
   'dump-log': {
     summary: 'print and check the batches of a segment file',
     load: async () => (await import('./dump-log-command.js')).dumpLogCommand,
