@@ -106,7 +106,9 @@ export class Histogram {
   percentile(p: number): number {
     if (this.total === 0) return 0;
     const q = Math.min(100, Math.max(0, p));
-    const rank = Math.max(1, Math.ceil((q / 100) * this.total));
+    // 99.9 % of 1000 is 999.0000000000001 in floating point: forgive the rounding before ceil.
+    const exact = (q / 100) * this.total;
+    const rank = Math.max(1, Math.ceil(exact - exact * 1e-12));
     let seen = 0;
     for (let i = 0; i < BUCKETS; i++) {
       seen += this.counts[i]!;

@@ -18,7 +18,7 @@ import { TokenBucket } from './token-bucket.js';
 /** Records per send() call at full speed. */
 const SEND_RECORDS = 1000;
 /** Record bytes (keys and values) sent and not yet acknowledged, per connection. */
-const OUTSTANDING_BYTES_PER_CONNECTION = 16 * 1024 * 1024;
+const OUTSTANDING_BYTES_PER_CONNECTION = 8 * 1024 * 1024;
 
 export interface ProduceSettings {
   topic: string;
