@@ -14,6 +14,7 @@ import { Fetch } from '../protocol/apis/fetch.js';
 import { ListOffsets } from '../protocol/apis/list-offsets.js';
 import { decodeRecordBatches } from '../protocol/record-batch.js';
 import type { Cluster } from './cluster.js';
+import { GroupAdmin } from './group/admin-groups.js';
 import { withRetry } from './retry.js';
 import type {
   AlterConfigsResource,
@@ -21,6 +22,10 @@ import type {
   ClusterDescription,
   CreateTopicsOptions,
   DescribeConfigResponse,
+  FetchOffsetsResult,
+  GroupDescription,
+  GroupOverview,
+  PartitionLag,
   ITopicMetadata,
   PartitionOffset,
   PartitionOffsets,
@@ -62,8 +67,49 @@ function topicList(topics: unknown, what: string): string[] {
 }
 
 export class Admin {
+  private readonly groups: GroupAdmin;
+
   /** Use `client.admin()`. */
-  constructor(private readonly cluster: Cluster) {}
+  constructor(private readonly cluster: Cluster) {
+    this.groups = new GroupAdmin(cluster, this);
+  }
+
+  // Consumer groups (group/admin-groups.ts).
+
+  /** Every group: `{ groups: [{ groupId, protocolType, groupState }] }`. */
+  listGroups(): Promise<{ groups: GroupOverview[] }> {
+    return this.groups.listGroups();
+  }
+
+  /** State, assignor, members and their partitions; a group the broker does not know is 'Dead'. */
+  describeGroups(groupIds: string[]): Promise<{ groups: GroupDescription[] }> {
+    return this.groups.describeGroups(groupIds);
+  }
+
+  /** Deletes groups that have no members, with their committed offsets (NON_EMPTY_GROUP otherwise). */
+  deleteGroups(groupIds: string[]): Promise<{ groupId: string; errorCode: number }[]> {
+    return this.groups.deleteGroups(groupIds);
+  }
+
+  /** Committed offsets (the next to read; -1 where none) per topic and partition. */
+  fetchOffsets(opts: { groupId: string; topics?: string[] }): Promise<FetchOffsetsResult[]> {
+    return this.groups.fetchOffsets(opts);
+  }
+
+  /** Sets a group's offsets; refused with NON_EMPTY_GROUP while the group has members. */
+  setOffsets(opts: { groupId: string; topic: string; partitions: PartitionOffset[] }): Promise<void> {
+    return this.groups.setOffsets(opts);
+  }
+
+  /** Moves a group's offsets of a topic to the log start (`earliest`) or end; members must be stopped. */
+  resetOffsets(opts: { groupId: string; topic: string; earliest?: boolean }): Promise<void> {
+    return this.groups.resetOffsets(opts);
+  }
+
+  /** Per partition: committed offset, log start and end, and lag. */
+  fetchGroupLag(opts: { groupId: string; topics?: string[] }): Promise<PartitionLag[]> {
+    return this.groups.fetchGroupLag(opts);
+  }
 
   /** KafkaJS compatibility: connections open on first use. */
   async connect(): Promise<void> {}

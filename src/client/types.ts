@@ -157,7 +157,7 @@ export interface EachMessagePayload {
   message: KafkaMessage;
   /** Pauses this partition; returns a function that resumes it. */
   pause(): () => void;
-  /** No-op until consumer groups arrive; kept for KafkaJS compatibility. */
+  /** Kept for KafkaJS compatibility: heartbeats run on their own timer. */
   heartbeat(): Promise<void>;
 }
 
@@ -165,8 +165,10 @@ export interface EachBatchPayload {
   batch: Batch;
   /** Marks messages up to and including `offset` as processed. */
   resolveOffset(offset: number): void;
-  /** No-op until consumer groups arrive; kept for KafkaJS compatibility. */
+  /** Kept for KafkaJS compatibility: heartbeats run on their own timer. */
   heartbeat(): Promise<void>;
+  /** Consumer groups: commits what was resolved so far. */
+  commitOffsetsIfNecessary(): Promise<void>;
   /** False once the consumer is stopping. */
   isRunning(): boolean;
   /** True when a seek or pause made this batch's remaining messages obsolete. */
@@ -182,13 +184,58 @@ export interface ConsumerRunConfig {
   eachBatchAutoResolve?: boolean;
   /** Partitions handled at the same time (messages of one partition stay in order). Default 1. */
   partitionsConsumedConcurrently?: number;
+  /** Consumer groups: commit processed offsets every `autoCommitIntervalMs` and on revoke. Default true. */
+  autoCommit?: boolean;
+  /** Default 5000. */
+  autoCommitIntervalMs?: number;
 }
+
+/** What a group consumer subscribes to (KafkaJS's shape, plus `pattern`). */
+export interface ConsumerSubscribeTopics {
+  /** Topic names, or patterns matched against whole topic names. */
+  topics?: (string | RegExp)[];
+  topic?: string | RegExp;
+  pattern?: RegExp;
+  /** With no committed offset, start at the earliest offset instead of the latest. Default false. */
+  fromBeginning?: boolean;
+}
+
+export interface TopicPartitionOffsetAndMetadata {
+  topic: string;
+  partition: number;
+  /** The next offset to read (Kafka's commit semantics). */
+  offset: number;
+  metadata?: string | null;
+}
+
+/** A partition as the rebalance events name it. */
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+export type GroupAssignor = 'sticky' | 'range' | 'roundrobin';
 
 export type AutoOffsetReset = 'earliest' | 'latest' | 'none';
 
 export interface ConsumerOptions {
-  /** Reserved for consumer groups; explicit assignment ignores it. */
+  /** The consumer group: `subscribe()` then `run()` share partitions with its other members. */
   groupId?: string;
+  /** Static membership: a restart within the session timeout gets the same partitions back. */
+  groupInstanceId?: string;
+  /**
+   * How long heartbeats may fail before this consumer counts its partitions as lost, in ms
+   * (the broker's group-session-timeout-ms decides when the broker gives them away). Default 45 000.
+   */
+  sessionTimeoutMs?: number;
+  /** How long the member may take to give up revoked partitions before it is fenced. Default maxPollIntervalMs. */
+  rebalanceTimeoutMs?: number;
+  /** Used until the broker answers with its own interval (which wins). Default 3000. */
+  heartbeatIntervalMs?: number;
+  /** The broker-side assignor. Default: the broker's (sticky). */
+  assignor?: GroupAssignor;
+  /** A handler running longer than this makes the member leave the group until it returns. Default 300 000. */
+  maxPollIntervalMs?: number;
   /** Long-poll wait of a fetch, in ms. Default 500. */
   maxWaitMs?: number;
   /** Bytes a fetch waits for. Default 1. */
@@ -304,4 +351,61 @@ export interface AlterConfigsResource {
 export interface AlterConfigsResponse {
   resources: { resourceType: number; resourceName: string; errorCode: number; errorMessage: string | null }[];
   throttleTime: number;
+}
+
+// ---------------------------------------------------------------- admin: consumer groups
+
+export type GroupState = 'Empty' | 'Assigning' | 'Reconciling' | 'Stable' | 'Dead';
+
+export interface GroupOverview {
+  groupId: string;
+  protocolType: string;
+  groupState: string;
+}
+
+export interface GroupMemberDescription {
+  memberId: string;
+  groupInstanceId: string | null;
+  clientId: string;
+  clientHost: string;
+  memberEpoch: number;
+  /** 'Stable' | 'UnrevokedPartitions' | 'UnreleasedPartitions'. */
+  memberState: string;
+  subscribedTopicNames: string[];
+  subscribedTopicRegex: string | null;
+  /** What the member may own now. */
+  assignment: { topic: string; partitions: number[] }[];
+  /** What it will own once the group is reconciled. */
+  targetAssignment: { topic: string; partitions: number[] }[];
+}
+
+export interface GroupDescription {
+  groupId: string;
+  /** Kafka's state names; 'Dead' for a group the broker does not know. */
+  state: string;
+  protocolType: string;
+  /** The assignor. */
+  protocol: string;
+  groupEpoch: number;
+  assignmentEpoch: number;
+  errorCode: number;
+  members: GroupMemberDescription[];
+}
+
+export interface FetchOffsetsResult {
+  topic: string;
+  /** offset: the committed offset (the next to read), -1 when none. */
+  partitions: { partition: number; offset: number; metadata: string | null }[];
+}
+
+export interface PartitionLag {
+  topic: string;
+  partition: number;
+  /** -1 when the group committed nothing for the partition. */
+  committedOffset: number;
+  logStartOffset: number;
+  /** The high watermark (the log end on one broker). */
+  logEndOffset: number;
+  /** logEndOffset − max(committed, logStartOffset), never below 0. */
+  lag: number;
 }
