@@ -248,7 +248,8 @@ export class Membership {
   private async heartbeatOnce(): Promise<void> {
     const req = this.baseRequest();
     const sentOwned = this.owned;
-    const timeoutMs = Math.max(1_000, Math.min(this.opts.requestTimeoutMs, this.opts.sessionTimeoutMs));
+    // A heartbeat lost on the way must not hold the next one up for long: half a session at most.
+    const timeoutMs = Math.max(1_000, Math.min(this.opts.requestTimeoutMs, Math.floor(this.opts.sessionTimeoutMs / 2)));
     const res = await this.cluster.anyConnection().request(ConsumerGroupHeartbeat, req, { timeoutMs });
     if (this.state !== 'active' || req.memberEpoch !== this.memberEpoch) return; // fenced or left meanwhile
     const body = res.body;
