@@ -81,11 +81,21 @@ export async function runConsume(s: ConsumeSettings, live: (line: string) => voi
         const msgs = batch.messages;
         const n = Math.min(msgs.length, s.records - reporter.records);
         let bytes = 0;
+        // Timestamps are in ms and runs of records share one: record each run once.
+        let runTimestamp = Number.NaN;
+        let runLength = 0;
         for (let i = 0; i < n; i++) {
           const m = msgs[i]!;
           bytes += (m.value?.length ?? 0) + (m.key?.length ?? 0);
-          reporter.latency((now - m.timestamp) * 1000);
+          if (m.timestamp === runTimestamp) {
+            runLength++;
+            continue;
+          }
+          if (runLength > 0) reporter.latency((now - runTimestamp) * 1000, runLength);
+          runTimestamp = m.timestamp;
+          runLength = 1;
         }
+        if (runLength > 0) reporter.latency((now - runTimestamp) * 1000, runLength);
         reporter.addCounts(n, bytes);
         if (reporter.records >= s.records) {
           end = performance.now();

@@ -19,9 +19,8 @@ export const HISTOGRAM_MAX_VALUE = 2 ** 43 - 1;
 const MAX_EXP = 43;
 const BUCKETS = EXACT_LIMIT + (MAX_EXP - EXACT_EXP) * SUB_COUNT;
 
-/** floor(log2(v)) for an integer v ≥ 1, exact also above 2^31. */
+/** floor(log2(v)) for an integer v ≥ 2^31 (below, Math.clz32 answers). */
 function log2Floor(v: number): number {
-  if (v < 2 ** 31) return 31 - Math.clz32(v);
   let e = Math.floor(Math.log2(v));
   if (2 ** e > v) e--;
   else if (2 ** (e + 1) <= v) e++;
@@ -30,8 +29,15 @@ function log2Floor(v: number): number {
 
 function indexOf(v: number): number {
   if (v < EXACT_LIMIT) return v;
-  const e = log2Floor(v);
-  const sub = Math.floor(v / 2 ** (e - SUB_BITS)); // in [SUB_COUNT, 2 * SUB_COUNT)
+  let e: number;
+  let sub: number; // in [SUB_COUNT, 2 * SUB_COUNT)
+  if (v < 2 ** 31) {
+    e = 31 - Math.clz32(v);
+    sub = v >>> (e - SUB_BITS);
+  } else {
+    e = log2Floor(v);
+    sub = Math.floor(v / 2 ** (e - SUB_BITS));
+  }
   return EXACT_LIMIT + (e - EXACT_EXP) * SUB_COUNT + (sub - SUB_COUNT);
 }
 

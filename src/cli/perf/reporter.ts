@@ -92,9 +92,10 @@ export class PerfReporter {
     this.bytes += bytes;
   }
 
-  latency(latencyUs: number): void {
-    this.window.record(latencyUs);
-    this.total.record(latencyUs);
+  /** `count` records (default one) with `latencyUs` each. */
+  latency(latencyUs: number, count = 1): void {
+    this.window.record(latencyUs, count);
+    this.total.record(latencyUs, count);
   }
 
   /** Prints the line of the interval that ends now. */
