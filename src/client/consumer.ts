@@ -365,7 +365,13 @@ export class Consumer implements AsyncIterable<Batch> {
       if (result === WOKEN) continue;
       pending = undefined;
       if (result === undefined) return;
-      const live = result.filter((b) => b.state.generation === b.generation && !b.state.paused);
+      // A partition the group took away since the fetch is no longer in the fetcher: its data is void.
+      const live = result.filter(
+        (b) =>
+          b.state.generation === b.generation &&
+          !b.state.paused &&
+          this.fetcher.state(b.state.topic, b.state.partition) === b.state,
+      );
       let next = 0;
       const worker = async () => {
         while (next < live.length && !this.stopped) await this.handle(live[next++]!, config);

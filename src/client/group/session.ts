@@ -133,11 +133,16 @@ export class GroupSession {
     }
   }
 
-  /** Commits what was processed and leaves the group. */
+  /**
+   * Gives the partitions up as a rebalance would ('partitions.revoked' awaited, then the processed
+   * offsets committed when `commit`), then leaves the group.
+   */
   async close(commit: boolean): Promise<void> {
     clearInterval(this.watchdog);
-    if (commit && this.membership.active && this.membership.owned.size > 0) {
-      await this.commitProcessed([...this.membership.owned]).catch(() => {});
+    const owned = [...this.membership.owned];
+    if (this.membership.active && owned.length > 0) {
+      await this.emit('partitions.revoked', toList(owned)).catch(() => {});
+      if (commit) await this.commitProcessed(owned).catch(() => {});
     }
     await this.membership.leave();
     this.membership.owned = new Set();
