@@ -28,7 +28,8 @@ that carried it to its acknowledgement.
 
 consume: reads N records from the beginning of every partition and measures each from its
 produce timestamp to its delivery (end to end; records already in the topic show their age).
-  --group G              read as member of consumer group G (needs consumer groups in the SDK)
+  --group G              read as a member of consumer group G, from its committed offsets (from
+                         the beginning when it has none)
   --timeout-ms MS        fail when no record arrives for MS (default 30000)
 
 Both:

@@ -147,6 +147,22 @@ describe('rivulet perf', () => {
     assert.equal((JSON.parse(res.stdout) as { records: number }).records, 5000);
   });
 
+  test('consume as a member of a consumer group reads every record', async () => {
+    const produced = await rivulet(
+      ['perf', 'produce', '--topic', 'perf-group', '--records', '3000', '--record-size', '20', '--partitions', '3', '-b', broker.url],
+      { timeoutMs: 60_000 },
+    );
+    assert.equal(produced.code, 0, produced.stderr);
+    const res = await rivulet(
+      ['perf', 'consume', '--topic', 'perf-group', '--records', '3000', '--group', 'perf-g', '--json', '-b', broker.url],
+      { timeoutMs: 90_000 },
+    );
+    assert.equal(res.code, 0, res.stderr);
+    const c = JSON.parse(res.stdout) as { records: number; settings: { group: string } };
+    assert.equal(c.records, 3000);
+    assert.equal(c.settings.group, 'perf-g');
+  });
+
   test('consume of more records than the topic holds fails after --timeout-ms with the count', async () => {
     await rivulet(['perf', 'produce', '--topic', 'perf-few', '--records', '10', '--record-size', '1', '-b', broker.url]);
     const res = await rivulet(['perf', 'consume', '--topic', 'perf-few', '--records', '11', '--timeout-ms', '1000', '-b', broker.url], {

@@ -1,10 +1,11 @@
 /**
- * `rivulet perf consume`: reads N records of a topic from the beginning of every partition and
+ * `rivulet perf consume`: reads N records of a topic from the beginning of every partition (or, with
+ * --group, as a member of that consumer group, from its committed offsets) and
  * measures each record end to end: from its produce timestamp (CreateTime, set by the producer,
  * millisecond resolution) to its delivery to the handler. Records already in the topic when the
  * run starts therefore show how long they waited, as with kafka-consumer-perf-test.
  */
-import type { Consumer, Rivulet } from '../../client/index.js';
+import type { Rivulet } from '../../client/index.js';
 import { CliError } from '../args.js';
 import { explained, openClient } from '../connect.js';
 import { explainClientError } from '../report.js';
@@ -20,14 +21,6 @@ export interface ConsumeSettings {
   reportIntervalMs: number;
 }
 
-interface GroupConsumer {
-  subscribe(opts: { topics: string[]; fromBeginning?: boolean }): Promise<void> | void;
-}
-
-function hasSubscribe(c: Consumer): c is Consumer & GroupConsumer {
-  return typeof (c as unknown as Partial<GroupConsumer>).subscribe === 'function';
-}
-
 export async function runConsume(s: ConsumeSettings, live: (line: string) => void): Promise<PerfSummary> {
   const { client, ctx, lastAnswerAt } = openClient({ brokers: s.brokers, 'client-id': 'rivulet-perf' });
   const errCtx = { ...ctx, topic: s.topic };
@@ -35,12 +28,6 @@ export async function runConsume(s: ConsumeSettings, live: (line: string) => voi
   let interval: NodeJS.Timeout | undefined;
   let idle: NodeJS.Timeout | undefined;
   try {
-    if (s.group !== undefined && !hasSubscribe(consumer)) {
-      throw new CliError(
-        '--group needs consumer groups in the SDK (consumer.subscribe), which this build does not have yet; ' +
-          'run without --group to read every partition by explicit assignment',
-      );
-    }
     const partitions = await explained(errCtx, () => partitionsOf(client, s.topic));
     if (partitions.length === 0) throw new CliError(`topic '${s.topic}' does not exist`);
 
@@ -68,7 +55,8 @@ export async function runConsume(s: ConsumeSettings, live: (line: string) => voi
     const reporter = new PerfReporter('consumed', live, start);
     interval = setInterval(() => reporter.tick(undefined), s.reportIntervalMs);
     let end = start;
-    if (s.group !== undefined && hasSubscribe(consumer)) {
+    if (s.group !== undefined) {
+      // With no committed offsets the group starts at the beginning; with some, where it left off.
       await explained(errCtx, async () => consumer.subscribe({ topics: [s.topic], fromBeginning: true }));
     } else {
       consumer.assign(partitions.map((partition) => ({ topic: s.topic, partition, offset: 'earliest' as const })));
