@@ -31,6 +31,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     load: async () => (await import('./offsets-command.js')).offsetsCommand,
   },
   perf: { summary: 'measure produce or consume throughput and latency', load: async () => (await import('./perf-command.js')).perfCommand },
+  groups: { summary: 'list, describe, reset the offsets of and delete consumer groups', load: async () => (await import('./groups-command.js')).groupsCommand },
   'dump-log': {
     summary: 'print and check the batches of a segment file',
     load: async () => (await import('./dump-log-command.js')).dumpLogCommand,
