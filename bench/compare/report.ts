@@ -15,6 +15,8 @@ export interface Phase {
   /** Server CPU seconds over the phase. */
   cpuSeconds?: number;
   maxRssBytes?: number;
+  /** records/s of every successful trial, when there were several (the phase shown is the median). */
+  rates?: number[];
 }
 
 export interface Row {
@@ -27,6 +29,7 @@ export interface Row {
 export interface ReportInput {
   date: Date;
   records: number;
+  trials: number;
   recordSize: number;
   machine: string;
   versions: Record<string, string>;
@@ -58,7 +61,13 @@ function phaseCells(p: Phase | undefined): string[] {
   if (p === undefined) return ['–', '–'];
   if (p.result === undefined) return [`failed: ${p.error ?? '?'}`, '–'];
   const r = rate(p)!;
-  return [num(r), num((p.result.bytes / 1e6) / (p.result.elapsedMs / 1000), 1)];
+  const spread = p.rates !== undefined && p.rates.length > 1 ? ` (${compact(Math.min(...p.rates))}–${compact(Math.max(...p.rates))})` : '';
+  const failed = p.error === undefined ? '' : ` (${p.error})`;
+  return [`${num(r)}${spread}${failed}`, num((p.result.bytes / 1e6) / (p.result.elapsedMs / 1000), 1)];
+}
+
+function compact(n: number): string {
+  return n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : `${Math.round(n / 1e3)}k`;
 }
 
 function ratio(base: number | undefined, other: number | undefined): string {
@@ -74,7 +83,10 @@ export function renderReport(input: ReportInput): string {
   const lines: string[] = [];
   lines.push(`${SECTION_PREFIX}${date}`);
   lines.push('');
-  lines.push(`Run at ${input.date.toISOString()} by \`npm run bench:compare -- --records ${input.records}\`.`);
+  lines.push(
+    `Run at ${input.date.toISOString()} by \`npm run bench:compare -- --records ${input.records} --trials ${input.trials}\`. ` +
+      'Each system ran once per trial, trials interleaved across systems; a rate is the median trial (its row shows that trial\'s other figures), with the range of all trials in parentheses.',
+  );
   lines.push('');
   lines.push(`- Machine: ${input.machine}. Clients and servers share it (each client phase is a fresh Node process).`);
   lines.push(`- Versions: ${Object.entries(input.versions).map(([k, v]) => `${k} ${v}`).join('; ')}.`);
@@ -113,6 +125,10 @@ export function renderReport(input: ReportInput): string {
     const what = r.produce?.result?.latencyOf;
     if (what !== undefined) lines.push(`- ${r.system}: ${what}.`);
   }
+  lines.push('');
+  lines.push(
+    "Server RSS is VmRSS, sampled every 100 ms: for Rivulet it counts the resident pages of its memory-mapped segments (file cache, not heap). Server and client CPU are user + system seconds over the phase.",
+  );
   lines.push('');
   lines.push('Durability differs: Rivulet acks=all answers after fdatasync; acks=1 after the write to the page cache; Redis syncs its AOF once a second; NATS syncs its file store every two minutes by default.');
   lines.push('');
