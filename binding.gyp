@@ -20,6 +20,7 @@
         "native/core/spare_files.cc",
         "native/core/status.cc",
         "native/core/time_index.cc",
+        "native/core/write_ahead.cc",
         "native/binding/addon.cc",
         "native/binding/errors.cc",
         "native/binding/segment_wrap.cc",

@@ -121,6 +121,23 @@ Status MappedFile::Rename(const std::string& newPath) {
   return Status::Ok();
 }
 
+void MappedFile::Pin() {
+  std::lock_guard<std::mutex> lock(pinMutex_);
+  pins_++;
+}
+
+void MappedFile::Unpin() {
+  std::lock_guard<std::mutex> lock(pinMutex_);
+  pins_--;
+}
+
+long MappedFile::ReferencesBesides(const std::shared_ptr<MappedFile>& holder) const {
+  // Under the mutex, a counted pin is a reference still held: it was taken before the pin and is
+  // dropped after the unpin.
+  std::lock_guard<std::mutex> lock(pinMutex_);
+  return holder.use_count() - 1 - pins_;
+}
+
 Status MappedFile::SyncFd(int fd, const std::string& path) {
   int rc;
   do {

@@ -18,6 +18,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "core/status.h"
@@ -51,6 +52,14 @@ class MappedFile {
   // From now on the last reference also unlinks the file (see the class comment).
   void DeleteOnRelease() { deleteOnRelease_.store(true); }
 
+  // A background thread's reference held for one call (core/write_ahead.h), which is no view:
+  // pinned after taking the reference, unpinned before dropping it.
+  void Pin();
+  void Unpin();
+  // References on this file besides `holder` (one of them) and pinned ones: the views and flushes
+  // that hold it. Never too low; momentarily one too high while a pinned reference is dropped.
+  long ReferencesBesides(const std::shared_ptr<MappedFile>& holder) const;
+
   // fdatasync, retried on EINTR. Static and descriptor-based so a worker thread can call it while
   // the owning thread goes on using the object; `path` is only used in the error message.
   static Status SyncFd(int fd, const std::string& path);
@@ -66,6 +75,8 @@ class MappedFile {
   uint8_t* rw_;
   uint8_t* ro_;
   std::atomic<bool> deleteOnRelease_{false};
+  mutable std::mutex pinMutex_;
+  long pins_ = 0;
 };
 
 }  // namespace rivulet

@@ -20,7 +20,7 @@ Status Segment::Writable() const {
   return Status::Ok();
 }
 
-Status Segment::PlanAppend(const uint8_t* data, uint64_t length, uint64_t inputOffset, bool validate,
+Status Segment::PlanAppend(const uint8_t* data, uint64_t length, uint64_t inputOffset, uint8_t* copyTo,
                            AppendPlan* plan) const {
   uint64_t position = 0;
   uint64_t bytesSinceEntry = bytesSinceIndexEntry_;
@@ -31,9 +31,10 @@ Status Segment::PlanAppend(const uint8_t* data, uint64_t length, uint64_t inputO
     uint64_t total = 0;
     int64_t lastOffsetDelta = 0;
     bool ok;
-    if (validate) {
+    if (copyTo != nullptr) {
+      // The input's framing says how much to copy; everything else is checked on the copy.
       BatchInfo info;
-      ok = ValidateBatch(p, available, &info, &why);
+      ok = CheckFraming(p, available, &total, &why) && CopyBatch(copyTo + position, p, total, &info, &why);
       total = info.totalBytes;
       lastOffsetDelta = info.lastOffsetDelta;
     } else {
@@ -81,7 +82,7 @@ Status Segment::Append(const uint8_t* data, uint64_t length, uint64_t inputOffse
 
   // 1. Framing of the caller's bytes: enough to know sizes, offsets and index entries.
   AppendPlan plan;
-  status = PlanAppend(data, length, inputOffset, false, &plan);
+  status = PlanAppend(data, length, inputOffset, nullptr, &plan);
   if (!status.ok()) return status;
 
   // 2. Does it fit? Anything that a new segment would fix answers -1 (the caller rolls).
@@ -110,13 +111,13 @@ Status Segment::Append(const uint8_t* data, uint64_t length, uint64_t inputOffse
   if (status.ok()) status = times_.ReserveFor(static_cast<uint32_t>(times_.count() + plan.indexEntries));
   if (!status.ok()) return status;
 
-  // 4. Copy, then validate the copy: what is checked is exactly what is stored, even if the
-  // caller's memory changes under us (a SharedArrayBuffer written by another thread). Past size_
-  // the bytes are not part of the log yet; on failure they are zeroed back.
+  // 4. Copy and validate the copy (CRC-32C computed on the way): what is checked is exactly what
+  // is stored, even if the caller's memory changes under us (a SharedArrayBuffer written by
+  // another thread). Past size_ the bytes are not part of the log yet; on failure they are
+  // zeroed back.
   uint8_t* dst = log_->writable() + size_;
-  std::memcpy(dst, data, length);
   AppendPlan checked;
-  status = PlanAppend(dst, length, inputOffset, true, &checked);
+  status = PlanAppend(data, length, inputOffset, dst, &checked);
   if (status.ok() && (checked.batches != plan.batches || checked.offsets != plan.offsets ||
                       checked.indexEntries != plan.indexEntries)) {
     status = Status(ErrorCode::kCorrupt, "the input changed while it was being appended; nothing was appended");
@@ -144,6 +145,11 @@ Status Segment::Append(const uint8_t* data, uint64_t length, uint64_t inputOffse
   size_ += length;
   nextOffset_ = next;
   *nextOffset = next;
+  if (ahead_) {
+    ahead_->Advance(size_, log_->fileBytes());
+  } else {
+    ahead_ = WriteAhead::Start(log_, size_);
+  }
   return Status::Ok();
 }
 

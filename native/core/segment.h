@@ -10,7 +10,10 @@
 //     [0, size); slots past the used entries are zero.
 //   - Every offset and timestamp handed out is <= 2^53 - 1; relative offsets fit uint32.
 //   - An active segment's file is allocated (not sparse) up to where it writes next, so writing
-//     into the mapping cannot fault; a sealed segment's files are cut to their used length.
+//     into the mapping cannot fail; a sealed segment's files are cut to their used length.
+//   - While a segment is appended to, a WriteAhead (core/write_ahead.h) keeps the pages ahead of
+//     size faulted in and starts writeback behind it, off the writer's thread; it never changes a
+//     byte, and it is stopped before the file shrinks or is released.
 //
 // Guarantees
 //   - Append: when it returns, the batches are in the page cache (they survive a process crash,
@@ -32,6 +35,7 @@
 #include "core/record_batch.h"
 #include "core/status.h"
 #include "core/time_index.h"
+#include "core/write_ahead.h"
 
 namespace rivulet {
 
@@ -151,18 +155,24 @@ class Segment {
   ScanResult ScanFromLastEntry(uint64_t limit);
   void Release();
   void AddIndexEntry(int64_t offset, uint64_t position, int64_t maxTimestampBefore);
-  Status PlanAppend(const uint8_t* data, uint64_t length, uint64_t inputOffset, bool validate, AppendPlan* plan) const;
+  // Walks the batches of data[0, length): framing only, or, with `copyTo`, copying each batch there
+  // and fully validating the copy.
+  Status PlanAppend(const uint8_t* data, uint64_t length, uint64_t inputOffset, uint8_t* copyTo,
+                    AppendPlan* plan) const;
   Status LocateBatch(int64_t offset, uint64_t* position, BatchInfo* info) const;
   Status HeaderAt(uint64_t position, BatchInfo* info) const;
   void DropBytesFrom(uint64_t position, int64_t nextOffset);
   uint64_t NonZeroBytesAfter(uint64_t position) const;
   Status DiscardUncleanTail();
   uint64_t SafeCutPosition();
+  // Stops the write-ahead (before the file shrinks or is released); Append starts it again.
+  void StopWriteAhead();
   std::string Name() const;
 
   SegmentConfig config_;
   std::string paths_[3];  // .log, .index, .timeindex
   std::shared_ptr<MappedFile> log_;
+  std::shared_ptr<WriteAhead> ahead_;  // null until the first append, and once stopped
   OffsetIndex offsets_;
   TimeIndex times_;
   std::weak_ptr<MappedFile> released_[3];  // after Close, for Destroy

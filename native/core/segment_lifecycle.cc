@@ -80,6 +80,8 @@ Status Segment::Create(const SegmentConfig& config, std::shared_ptr<Segment>* ou
     return status;
   }
   segment->dirDirty_ = true;
+  // A new segment is about to be appended to: prepare its first pages now.
+  segment->ahead_ = WriteAhead::Start(segment->log_, 0);
   *out = std::move(segment);
   return Status::Ok();
 }
@@ -198,12 +200,19 @@ uint64_t Segment::NonZeroBytesAfter(uint64_t position) const {
   return end - position;
 }
 
+void Segment::StopWriteAhead() {
+  if (!ahead_) return;
+  ahead_->Stop();
+  ahead_.reset();
+}
+
 uint64_t Segment::SafeCutPosition() {
   // The `.log` may be cut at size_, but never below a byte a live view may still read: cutting a
   // file under a mapping makes reads past the new end fault (SIGBUS). The bytes kept past size_
-  // are the zeros a truncation left, which a reopen treats as the end of data. Only views and
-  // in-flight flushes share log_, so a use count of one means no view is alive.
-  if (log_.use_count() == 1) viewHighWater_ = size_;
+  // are the zeros a truncation left, which a reopen treats as the end of data. Views and
+  // in-flight flushes hold log_ (the write-ahead's pinned references do not count): none of them
+  // means no view is alive.
+  if (log_->ReferencesBesides(log_) == 0) viewHighWater_ = size_;
   uint64_t cut = viewHighWater_ > size_ ? viewHighWater_ : size_;
   if (cut > log_->fileBytes()) cut = log_->fileBytes();
   return cut;
@@ -211,6 +220,7 @@ uint64_t Segment::SafeCutPosition() {
 
 Status Segment::DiscardUncleanTail() {
   if (cleanTail_) return Status::Ok();
+  StopWriteAhead();  // the file shrinks
   // Cut the file at the data and allocate it back: the stale bytes are gone for good (they could
   // otherwise line up with a future batch boundary and be mistaken for data after a crash), and
   // the space is allocated zeros again.
@@ -257,6 +267,7 @@ Status Segment::Recover(RecoveryReport* report) {
 }
 
 void Segment::DropBytesFrom(uint64_t position, int64_t nextOffset) {
+  StopWriteAhead();  // the write position moves back; the next append starts it over from there
   std::memset(log_->writable() + position, 0, size_ - position);
   offsets_.DropFromPosition(position);
   times_.DropFrom(offsets_.count());
@@ -313,6 +324,7 @@ Status Segment::TruncateTo(int64_t offset) {
 Status Segment::Seal() {
   if (closed_) return Status(ErrorCode::kClosed, "segment " + Name() + " is closed", 0, Name());
   if (!active_) return Status::Ok();
+  StopWriteAhead();
   Status status = log_->Truncate(SafeCutPosition());
   if (status.ok()) status = offsets_.Seal();
   if (status.ok()) status = times_.Seal();
@@ -333,6 +345,7 @@ Status Segment::Close() {
 }
 
 void Segment::Release() {
+  StopWriteAhead();
   released_[0] = log_;
   released_[1] = offsets_.file();
   released_[2] = times_.file();

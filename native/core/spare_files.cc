@@ -14,6 +14,8 @@ namespace rivulet {
 namespace {
 
 constexpr mode_t kFileMode = 0644;
+// How much of a spare `.log` is read into the page cache ahead of time (WarmHead).
+constexpr uint64_t kSpareWarmBytes = 4u << 20;
 constexpr const char* kPartialSuffix = ".partial";
 #ifndef RENAME_NOREPLACE
 constexpr unsigned kRenameNoReplace = 1;  // <linux/fs.h>
@@ -70,6 +72,27 @@ Status CreateAllocated(const std::string& path, int extraFlags, uint64_t bytes) 
   return Status::Ok();
 }
 
+// Reads the head of a spare `.log` into the page cache: its blocks are unwritten, so that is the
+// kernel allocating and zeroing pages, with no disk I/O. The pages are clean (nothing to write
+// back, reclaimable at will) and survive the rename into a segment, so the segment's first
+// appends, and its write-ahead's first faults, do not wait for page zeroing on a new segment.
+// Best effort: a failure only leaves that work to the write-ahead.
+void WarmHead(const std::string& path, uint64_t fileBytes) {
+#if defined(POSIX_FADV_WILLNEED)
+  int fd;
+  do {
+    fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) return;
+  const uint64_t bytes = fileBytes < kSpareWarmBytes ? fileBytes : kSpareWarmBytes;
+  posix_fadvise(fd, 0, static_cast<off_t>(bytes), POSIX_FADV_WILLNEED);
+  close(fd);
+#else
+  (void)path;
+  (void)fileBytes;
+#endif
+}
+
 }  // namespace
 
 std::string SparePath(const std::string& dir, SegmentFileKind kind) {
@@ -97,7 +120,10 @@ Status PrepareSpareFiles(const std::string& dir, uint64_t segmentBytes, uint64_t
   for (const auto& w : wanted) {
     const std::string spare = SparePath(dir, w.kind);
     struct stat st;
-    if (stat(spare.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_size) >= w.bytes) continue;
+    if (stat(spare.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_size) >= w.bytes) {
+      if (w.kind == SegmentFileKind::kLog) WarmHead(spare, w.bytes);
+      continue;
+    }
     // Preallocate under another name and rename when complete: Segment::Create, on the event
     // loop, may take the spare at any moment and must never get a half-allocated file.
     const std::string partial = spare + kPartialSuffix;
@@ -108,6 +134,7 @@ Status PrepareSpareFiles(const std::string& dir, uint64_t segmentBytes, uint64_t
       unlink(partial.c_str());
       return Status::FromErrno(err, "rename", partial);
     }
+    if (w.kind == SegmentFileKind::kLog) WarmHead(spare, w.bytes);
   }
   return Status::Ok();
 }

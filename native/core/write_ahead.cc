@@ -1,0 +1,133 @@
+#include "core/write_ahead.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+
+#include "core/background.h"
+
+#if defined(__linux__) && !defined(MADV_POPULATE_WRITE)
+#define MADV_POPULATE_WRITE 23  // <asm-generic/mman-common.h>, Linux 5.14; older headers lack it
+#endif
+
+namespace rivulet {
+
+namespace {
+
+uint64_t PageBytes() {
+  static const uint64_t bytes = [] {
+    const long page = sysconf(_SC_PAGESIZE);
+    return page > 0 ? static_cast<uint64_t>(page) : uint64_t{4096};
+  }();
+  return bytes;
+}
+
+uint64_t RoundDownToPage(uint64_t n) { return n - n % PageBytes(); }
+
+// Cleared, for the whole process, the first time the kernel refuses MADV_POPULATE_WRITE.
+std::atomic<bool> populateWriteWorks{true};
+
+// Faults [p, p + bytes) in for writing (or at least into the page cache). False when the range
+// could not be faulted now (the file shrank under the call, memory is short, a signal came): the
+// next kick tries again, and meanwhile the writer takes its own faults, as without prefaulting.
+bool Prefetch(uint8_t* p, uint64_t bytes) {
+#if defined(__linux__)
+  if (populateWriteWorks.load(std::memory_order_relaxed)) {
+    if (madvise(p, bytes, MADV_POPULATE_WRITE) == 0) return true;
+    if (errno != EINVAL) return false;
+    populateWriteWorks.store(false, std::memory_order_relaxed);  // kernel older than 5.14
+  }
+#endif
+  return madvise(p, bytes, MADV_WILLNEED) == 0;
+}
+
+}  // namespace
+
+std::shared_ptr<WriteAhead> WriteAhead::Start(const std::shared_ptr<MappedFile>& file, uint64_t position) {
+  std::shared_ptr<WriteAhead> ahead(new WriteAhead(file));
+  ahead->Kick(position, file->fileBytes());
+  return ahead;
+}
+
+void WriteAhead::Kick(uint64_t position, uint64_t fileBytes) {
+  nextKick_ = position + kKickBytes;
+  fileBytesSeen_ = fileBytes;
+  bool queue = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    position_ = position;
+    fileBytes_ = fileBytes;
+    if (!stopped_ && !queued_) {
+      queued_ = true;
+      queue = true;
+    }
+  }
+  if (queue) RunInBackground(BackgroundLane::kWriteAhead, [self = shared_from_this()] { self->Work(); });
+}
+
+void WriteAhead::Stop() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  stopped_ = true;
+}
+
+std::shared_ptr<MappedFile> WriteAhead::Pin() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopped_) return nullptr;
+  }
+  std::shared_ptr<MappedFile> file = file_.lock();
+  if (file) file->Pin();
+  return file;
+}
+
+void WriteAhead::Unpin(std::shared_ptr<MappedFile>* file) {
+  (*file)->Unpin();
+  // If this was the last reference, the file is unmapped (or deleted) right here.
+  file->reset();
+}
+
+void WriteAhead::Work() {
+  for (;;) {
+    uint64_t position;
+    uint64_t fileBytes;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (stopped_) {
+        queued_ = false;
+        return;
+      }
+      position = position_;
+      fileBytes = fileBytes_;
+    }
+    Prefault(position, fileBytes);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (stopped_ || (position_ == position && fileBytes_ == fileBytes)) {
+        queued_ = false;
+        return;
+      }
+    }
+  }
+}
+
+void WriteAhead::Prefault(uint64_t position, uint64_t fileBytes) {
+  // Whole pages only, and none past the file: the last partial page is left to the writer.
+  uint64_t end = position + kPrefaultBytes < fileBytes ? position + kPrefaultBytes : fileBytes;
+  end = RoundDownToPage(end);
+  uint64_t from = RoundDownToPage(position);
+  if (prefaultedTo_ > from) from = prefaultedTo_;
+  while (from < end) {
+    const uint64_t bytes = end - from < kChunkBytes ? end - from : kChunkBytes;
+    std::shared_ptr<MappedFile> file = Pin();
+    if (!file) return;
+    const bool done = Prefetch(file->writable() + from, bytes);
+    Unpin(&file);
+    if (!done) return;
+    from += bytes;
+    prefaultedTo_ = from;
+  }
+}
+
+}  // namespace rivulet

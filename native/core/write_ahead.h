@@ -1,0 +1,101 @@
+// WriteAhead: keeps the pages just ahead of an active segment's write position faulted in, on the
+// kWriteAhead background thread (one for the process, shared by every active segment).
+//
+// Why. The first write into a page of a fresh, preallocated `.log` faults: the kernel allocates
+// page-cache pages and zeroes them (an unwritten extent reads as zeros; a fault reads a whole
+// readahead window around the page, up to the device's read_ahead_kb), calls the filesystem's
+// page_mkwrite and, once many dirty pages pile up, may put the faulting thread to sleep in
+// balance_dirty_pages. Done by the writer, that is most of an append's cost and all of its tail
+// (single appends of milliseconds, tens under memory pressure). Here MADV_POPULATE_WRITE (Linux
+// 5.14+) takes exactly those write faults, kPrefaultBytes ahead of the writer, so the writer finds
+// the pages mapped, writable and already dirty: no fault, and no dirty throttling, which is
+// charged to whoever dirties a page. Where MADV_POPULATE_WRITE is missing (older kernels, other
+// systems) MADV_WILLNEED at least reads the pages into the page cache, so the writer's faults are
+// minor ones. The writer still faults where it outruns this thread (a tight loop of large appends
+// can: zeroing pages is bound by memory bandwidth), and then it is no worse off than without.
+//
+// Not done: starting writeback behind the writer (sync_file_range(SYNC_FILE_RANGE_WRITE), as
+// Kafka-style engines that write with write(2) do). Cleaning a page that is mapped writable means
+// write-protecting it in every CPU's TLB (an IPI to the writer's CPU per batch of pages), and in
+// measurements that cost the writer more than the dirty throttling it avoids; the kernel's own
+// flusher and Segment flushes (fdatasync) write the pages back.
+//
+// Safety.
+//   - Contents: neither madvise call changes a byte. A prefaulted page the writer never reaches
+//     holds zeros, exactly what an unwritten extent reads as, so readers (which stop at the
+//     segment's size) and recovery after a crash (which stops at the first invalid batch, and
+//     zeros are one) see what they would have seen without it.
+//   - Lifetime: the worker holds only a weak reference to the file, made strong (and pinned, so
+//     it is not taken for a view: MappedFile::ReferencesBesides) for the length of one madvise
+//     call, so the mapping cannot go while it is used.
+//   - End of file: the worker never asks for a page past the file size the owner last published,
+//     and the owner stops it before it shrinks the file. A call already in flight over pages a
+//     shrink removes cannot raise SIGBUS: MADV_POPULATE_WRITE reports the would-be SIGBUS as
+//     EFAULT, and MADV_WILLNEED's readahead stops at the file size.
+//
+// Threads: Start, Advance and Stop run on the owner's thread (the event loop); Work runs on the
+// background thread, one call at a time per object.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+
+#include "core/mapped_file.h"
+
+namespace rivulet {
+
+class WriteAhead : public std::enable_shared_from_this<WriteAhead> {
+ public:
+  // How far ahead of the write position pages are kept faulted in.
+  static constexpr uint64_t kPrefaultBytes = 8u << 20;
+  // The owner wakes the worker each time the write position has moved this far.
+  static constexpr uint64_t kKickBytes = 256u << 10;
+  // One madvise call covers at most this much, so Stop takes effect quickly.
+  static constexpr uint64_t kChunkBytes = 256u << 10;
+
+  // Starts keeping `file` ready from `position` on; `file` must stay mapped at its current
+  // address (MappedFile never remaps).
+  static std::shared_ptr<WriteAhead> Start(const std::shared_ptr<MappedFile>& file, uint64_t position);
+
+  WriteAhead(const WriteAhead&) = delete;
+  WriteAhead& operator=(const WriteAhead&) = delete;
+
+  // The writer moved forward to `position`; the file is `fileBytes` long. Cheap unless the
+  // position crossed the next kick point or the file size changed.
+  void Advance(uint64_t position, uint64_t fileBytes) {
+    if (position >= nextKick_ || fileBytes != fileBytesSeen_) Kick(position, fileBytes);
+  }
+  // No new madvise call starts on the file, ever (call this before the file shrinks or the write
+  // position moves back, and before releasing the file; start a new WriteAhead to go on). Does
+  // not wait for a call in flight.
+  void Stop();
+
+ private:
+  explicit WriteAhead(const std::shared_ptr<MappedFile>& file) : file_(file) {}
+
+  void Kick(uint64_t position, uint64_t fileBytes);
+  void Work();
+  // A pinned reference for one call, unless stopped or gone; Unpin gives it back.
+  std::shared_ptr<MappedFile> Pin();
+  void Unpin(std::shared_ptr<MappedFile>* file);
+  void Prefault(uint64_t position, uint64_t fileBytes);
+
+  const std::weak_ptr<MappedFile> file_;
+
+  // Owner thread only.
+  uint64_t nextKick_ = 0;
+  uint64_t fileBytesSeen_ = 0;
+
+  // Shared, under mutex_.
+  std::mutex mutex_;
+  uint64_t position_ = 0;
+  uint64_t fileBytes_ = 0;
+  bool stopped_ = false;
+  bool queued_ = false;  // Work is queued or running
+
+  // Background thread only (Work never runs twice at once for one object).
+  uint64_t prefaultedTo_ = 0;
+};
+
+}  // namespace rivulet
