@@ -8,6 +8,7 @@
  * markdown table; --write also puts it in BENCHMARKS.md as a dated section. Every process and dir
  * it starts is removed at the end, on failure and on SIGINT/SIGTERM.
  */
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { ensureBinaries, versionOf } from './install.js';
 import { cleanup, runWorker, sampled, type Started, start, stop } from './proc.js';
@@ -175,6 +176,7 @@ async function main(): Promise<number> {
   const opts = parseOptions(process.argv.slice(2));
   const want = (p: string) => opts.only === undefined || opts.only.has(p);
   log(`${opts.records} records of ${RECORD_SIZE} bytes per system, ${opts.trials} trial(s), interleaved`);
+  const loadAtStart = loadavg()[0]!;
   const bins = ensureBinaries(log);
   for (const n of bins.notes) log(n);
   const systems: System[] = [];
@@ -214,6 +216,7 @@ async function main(): Promise<number> {
     trials: opts.trials,
     recordSize: RECORD_SIZE,
     machine: machine(),
+    load: [loadAtStart, loadavg()[0]!],
     versions,
     rows,
     notes: bins.notes,

@@ -32,6 +32,8 @@ export interface ReportInput {
   trials: number;
   recordSize: number;
   machine: string;
+  /** 1-minute load averages at the start and the end of the run: how busy the machine was. */
+  load: [number, number];
   versions: Record<string, string>;
   rows: Row[];
   notes: string[];
@@ -88,7 +90,9 @@ export function renderReport(input: ReportInput): string {
       'Each system ran once per trial, trials interleaved across systems; a rate is the median trial (its row shows that trial\'s other figures), with the range of all trials in parentheses.',
   );
   lines.push('');
-  lines.push(`- Machine: ${input.machine}. Clients and servers share it (each client phase is a fresh Node process).`);
+  lines.push(
+    `- Machine: ${input.machine}; 1-minute load average ${input.load[0].toFixed(1)} at the start, ${input.load[1].toFixed(1)} at the end. Clients and servers share it (each client phase is a fresh Node process).`,
+  );
   lines.push(`- Versions: ${Object.entries(input.versions).map(([k, v]) => `${k} ${v}`).join('; ')}.`);
   lines.push(
     `- Workload: ${num(input.records)} records of ${input.recordSize} bytes produced to one topic (Rivulet: 8 partitions, one producer connection; Redis and NATS: one stream), then all consumed. MB = 10^6 bytes of values.`,
