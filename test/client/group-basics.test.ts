@@ -169,8 +169,59 @@ describe('consumer groups (SDK)', () => {
       got2.map((m) => m.offset),
       [2, 3, 4],
     );
+    // A live member carries on across a restart: the broker forgot it (UNKNOWN_MEMBER_ID), it joins again.
+    await eventually(() => c2.assignment().length === 1, 10_000, 'c2 owns the partition');
+    await c2.commitOffsets([{ topic: 'durable', partition: 0, offset: 5 }]);
+    await f.restart();
+    await produce(client, 'durable', ['r5']);
+    await eventually(() => got2.some((m) => m.offset === 5), 15_000, 'r5 after the restart');
     await c2.disconnect();
   }
+
+  it('argument checks: group-only calls, subscribe before run, no iteration of a group consumer', async () => {
+    const plain = client.consumer();
+    assert.throws(() => plain.subscribe({ topic: 'x' }), { code: 'INVALID_ARGUMENT' });
+    await assert.rejects(plain.commitOffsets([{ topic: 'x', partition: 0, offset: 1 }]), { code: 'INVALID_ARGUMENT' });
+    assert.throws(() => client.consumer({ groupId: '' }), { code: 'INVALID_ARGUMENT' });
+    assert.throws(() => client.consumer({ groupId: 'g', assignor: 'fair' as never }), { code: 'INVALID_ARGUMENT' });
+    const g = client.consumer({ groupId: 'g-args' });
+    assert.throws(() => g.run({ eachMessage: async () => {} }), { code: 'INVALID_ARGUMENT' });
+    assert.throws(() => g.assign([{ topic: 'x', partition: 0, offset: 0 }]), { code: 'INVALID_ARGUMENT' });
+    assert.throws(() => g[Symbol.asyncIterator](), { code: 'INVALID_ARGUMENT' });
+    assert.throws(() => g.subscribe({}), { code: 'INVALID_ARGUMENT' });
+    assert.throws(() => g.on('rebalance' as never, () => {}), { code: 'INVALID_ARGUMENT' });
+    await assert.rejects(g.commitOffsets([{ topic: 'x', partition: 0, offset: -1 }]), { code: 'INVALID_ARGUMENT' });
+    await plain.disconnect();
+    await g.disconnect();
+  });
+
+  it('eachBatch in a group: resolved offsets are committed by commitOffsetsIfNecessary', async () => {
+    const admin = client.admin();
+    await admin.createTopics({ topics: [{ topic: 'batches', numPartitions: 1 }] });
+    await produce(client, 'batches', ['b0', 'b1', 'b2', 'b3']);
+    const c = client.consumer({ groupId: 'g-batch', ...FAST });
+    c.subscribe({ topic: 'batches', fromBeginning: true });
+    let handled = 0;
+    void c.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary }) => {
+        for (const m of batch.messages) {
+          if (m.offset >= 3) break; // b3 stays unprocessed
+          resolveOffset(m.offset);
+          handled++;
+        }
+        await commitOffsetsIfNecessary();
+      },
+    });
+    await waitFor(
+      async () => (await admin.fetchOffsets({ groupId: 'g-batch', topics: ['batches'] }))[0]!.partitions[0]!.offset === 3,
+      10_000,
+      'offset 3 committed',
+    );
+    assert.ok(handled >= 3);
+    await c.disconnect();
+  });
 
   it('refuses to set offsets while the group has members; list, describe, reset, delete', async () => {
     const admin = client.admin();

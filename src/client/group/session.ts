@@ -59,6 +59,7 @@ export class GroupSession {
   private busySince: number | undefined;
   private watchdog: ReturnType<typeof setInterval> | undefined;
   private commitChain: Promise<unknown> = Promise.resolve();
+  private listenerError: unknown;
 
   constructor(
     private readonly cluster: Cluster,
@@ -124,9 +125,15 @@ export class GroupSession {
     if (this.pendingLost.length > 0) {
       const lost = this.pendingLost;
       this.pendingLost = [];
-      await this.emit('partitions.lost', lost);
+      await this.listen('partitions.lost', lost);
     }
     await this.reconcile();
+    const listenerError = this.listenerError;
+    if (listenerError !== undefined) {
+      // The rebalance went through; the application hears of its listener's failure now.
+      this.listenerError = undefined;
+      throw listenerError;
+    }
     if (this.autoCommit && Date.now() - this.lastAutoCommit >= this.autoCommitIntervalMs) {
       this.lastAutoCommit = Date.now();
       await this.commitProcessed([...this.membership.owned]).catch(() => {});
@@ -256,7 +263,7 @@ export class GroupSession {
       const revoke = minus(m.owned, target);
       if (revoke.size > 0) {
         const list = toList(revoke);
-        await this.emit('partitions.revoked', list);
+        await this.listen('partitions.revoked', list);
         await this.commitProcessed([...revoke]).catch(() => {});
         if (!m.active || m.target === null) return; // lost meanwhile: nothing left to release
         this.setFetched(minus(m.owned, revoke), new Map());
@@ -277,7 +284,16 @@ export class GroupSession {
       const owned = new Set([...m.owned, ...add]);
       this.setFetched(owned, starts);
       m.setOwned(owned);
-      await this.emit('partitions.assigned', toList(add));
+      await this.listen('partitions.assigned', toList(add));
+    }
+  }
+
+  /** Runs the listeners; a failure is kept for the end of the step, which goes on regardless. */
+  private async listen(event: PartitionEvent, partitions: TopicPartition[]): Promise<void> {
+    try {
+      await this.emit(event, partitions);
+    } catch (err) {
+      this.listenerError ??= err;
     }
   }
 
