@@ -47,7 +47,8 @@ function parseOptions(argv: string[]): Options {
       o.records = n;
     } else if (a === '--trials') {
       const n = Number(argv[++i]);
-      if (!Number.isSafeInteger(n) || n < 1 || n > MAX_TRIALS) throw new Error(`--trials must be an integer from 1 to ${MAX_TRIALS}`);
+      if (!Number.isSafeInteger(n) || n < 1 || n > MAX_TRIALS)
+        throw new Error(`--trials must be an integer from 1 to ${MAX_TRIALS}`);
       o.trials = n;
     } else if (a === '--only') {
       o.only = new Set((argv[++i] ?? '').split(',').filter((s) => s !== ''));
@@ -68,11 +69,21 @@ function phaseTimeoutMs(records: number): number {
 
 const log = (line: string) => process.stderr.write(`[bench:compare] ${line}\n`);
 
-async function phase(server: Started, peer: string, name: 'produce' | 'consume', port: number, records: number): Promise<Phase> {
+async function phase(
+  server: Started,
+  peer: string,
+  name: 'produce' | 'consume',
+  port: number,
+  records: number,
+): Promise<Phase> {
   const pid = server.child.pid!;
   try {
     const { result, proc } = await sampled(pid, () =>
-      runWorker<PhaseResult>(WORKER, [peer, name, String(port), String(records), String(RECORD_SIZE)], phaseTimeoutMs(records)),
+      runWorker<PhaseResult>(
+        WORKER,
+        [peer, name, String(port), String(records), String(RECORD_SIZE)],
+        phaseTimeoutMs(records),
+      ),
     );
     log(`${peer} ${name}: ${Math.round(result.records / (result.elapsedMs / 1000))} records/s`);
     return { result, cpuSeconds: proc.cpuSeconds, maxRssBytes: proc.maxRssBytes };
@@ -90,7 +101,11 @@ interface System {
 }
 
 /** A server with a produce phase then a consume phase, each a worker process. */
-function clientSystem(peer: string, label: string, startServer: () => Promise<{ started: Started; port: number }>): System {
+function clientSystem(
+  peer: string,
+  label: string,
+  startServer: () => Promise<{ started: Started; port: number }>,
+): System {
   return {
     label,
     async trial(records) {
@@ -130,7 +145,8 @@ function redisCeiling(serverBin: string, benchBin: string): System {
           await new Promise<void>((resolve) => b.child.once('close', () => resolve()));
         }).finally(() => clearTimeout(timer));
         const rate = parseRedisBenchmark(b.output());
-        if (rate === undefined) return { system: label, skipped: `no rate in its output: ${b.output().trim().slice(-200)}` };
+        if (rate === undefined)
+          return { system: label, skipped: `no rate in its output: ${b.output().trim().slice(-200)}` };
         log(`redis-benchmark: ${rate} requests/s`);
         const result: PhaseResult = {
           records,
@@ -233,13 +249,18 @@ async function main(): Promise<number> {
 async function rivuletVersion(): Promise<string> {
   const { readFile } = await import('node:fs/promises');
   const { spawnSync } = await import('node:child_process');
-  const pkg = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
   const sha = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout?.trim();
   return sha ? `${pkg.version} (${sha})` : pkg.version;
 }
 
 let exiting = false;
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const) {
   process.on(signal, () => {
     if (exiting) process.exit(code);
     exiting = true;

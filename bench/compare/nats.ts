@@ -60,7 +60,12 @@ export async function produceNats(w: Workload): Promise<PhaseResult> {
       const i = Number(msg.subject.slice(prefix.length + 1));
       h.record((performance.now() - sentAt[i]!) * 1000);
       const data = msg.data;
-      if (Buffer.compare(Buffer.from(data.buffer, data.byteOffset, Math.min(data.length, PUBACK_PREFIX.length)), PUBACK_PREFIX) !== 0) {
+      if (
+        Buffer.compare(
+          Buffer.from(data.buffer, data.byteOffset, Math.min(data.length, PUBACK_PREFIX.length)),
+          PUBACK_PREFIX,
+        ) !== 0
+      ) {
         const body = JSON.parse(Buffer.from(data).toString()) as { error?: { description?: string } };
         if (body.error !== undefined) return settle(new Error(`publish ${i} failed: ${body.error.description}`));
       }
@@ -79,7 +84,8 @@ export async function produceNats(w: Workload): Promise<PhaseResult> {
   if (err !== undefined) throw err;
   const info = await jsm.streams.info(STREAM);
   await nc.close();
-  if (info.state.messages !== w.records) throw new Error(`the stream holds ${info.state.messages} messages, not ${w.records}`);
+  if (info.state.messages !== w.records)
+    throw new Error(`the stream holds ${info.state.messages} messages, not ${w.records}`);
   return {
     records: w.records,
     bytes: w.records * w.recordSize,

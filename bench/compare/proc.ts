@@ -111,7 +111,8 @@ export async function waitForPort(port: number, started: Started, timeoutMs = 15
       s.once('error', () => resolve(false));
     });
     if (ok) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on ${port} after ${timeoutMs} ms:\n${started.output()}`);
+    if (Date.now() > deadline)
+      throw new Error(`nothing listens on ${port} after ${timeoutMs} ms:\n${started.output()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -22,13 +22,20 @@ export async function startRedis(bin: string): Promise<{ started: Started; port:
   const port = await freePort();
   const dir = await tempDir('redis');
   const started = start(bin, [
-    '--port', String(port),
-    '--bind', '127.0.0.1',
-    '--dir', dir,
-    '--appendonly', 'yes',
-    '--appendfsync', 'everysec',
-    '--save', '',
-    '--protected-mode', 'no',
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--appendonly',
+    'yes',
+    '--appendfsync',
+    'everysec',
+    '--save',
+    '',
+    '--protected-mode',
+    'no',
   ]);
   await waitForPort(port, started);
   return { started, port };
@@ -88,7 +95,15 @@ export async function consumeRedis(w: Workload): Promise<PhaseResult> {
   const loop = async () => {
     for (;;) {
       const res = (await redis.callBuffer(
-        'XREADGROUP', 'GROUP', GROUP, 'c1', 'COUNT', READ_COUNT, 'STREAMS', STREAM, '>',
+        'XREADGROUP',
+        'GROUP',
+        GROUP,
+        'c1',
+        'COUNT',
+        READ_COUNT,
+        'STREAMS',
+        STREAM,
+        '>',
       )) as [Buffer, Entry[]][] | null;
       const entries = res?.[0]?.[1];
       if (entries === undefined || entries.length === 0) return; // everything was produced first
@@ -112,7 +127,22 @@ export async function consumeRedis(w: Workload): Promise<PhaseResult> {
 
 /** redis-benchmark's XADD with pipelines of 1000: Redis's ceiling without a Node client. */
 export function redisBenchmarkArgs(port: number, records: number, recordSize: number): string[] {
-  return ['-h', '127.0.0.1', '-p', String(port), '-n', String(records), '-P', '1000', '-q', 'XADD', 'rb', '*', 'f', 'x'.repeat(recordSize)];
+  return [
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '-n',
+    String(records),
+    '-P',
+    '1000',
+    '-q',
+    'XADD',
+    'rb',
+    '*',
+    'f',
+    'x'.repeat(recordSize),
+  ];
 }
 
 /** The requests/s of `redis-benchmark -q` output (its last "N requests per second" figure). */

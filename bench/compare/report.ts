@@ -63,9 +63,12 @@ function phaseCells(p: Phase | undefined): string[] {
   if (p === undefined) return ['–', '–'];
   if (p.result === undefined) return [`failed: ${p.error ?? '?'}`, '–'];
   const r = rate(p)!;
-  const spread = p.rates !== undefined && p.rates.length > 1 ? ` (${compact(Math.min(...p.rates))}–${compact(Math.max(...p.rates))})` : '';
+  const spread =
+    p.rates !== undefined && p.rates.length > 1
+      ? ` (${compact(Math.min(...p.rates))}–${compact(Math.max(...p.rates))})`
+      : '';
   const failed = p.error === undefined ? '' : ` (${p.error})`;
-  return [`${num(r)}${spread}${failed}`, num((p.result.bytes / 1e6) / (p.result.elapsedMs / 1000), 1)];
+  return [`${num(r)}${spread}${failed}`, num(p.result.bytes / 1e6 / (p.result.elapsedMs / 1000), 1)];
 }
 
 function compact(n: number): string {
@@ -87,13 +90,17 @@ export function renderReport(input: ReportInput): string {
   lines.push('');
   lines.push(
     `Run at ${input.date.toISOString()} by \`npm run bench:compare -- --records ${input.records} --trials ${input.trials}\`. ` +
-      'Each system ran once per trial, trials interleaved across systems; a rate is the median trial (its row shows that trial\'s other figures), with the range of all trials in parentheses.',
+      "Each system ran once per trial, trials interleaved across systems; a rate is the median trial (its row shows that trial's other figures), with the range of all trials in parentheses.",
   );
   lines.push('');
   lines.push(
     `- Machine: ${input.machine}; 1-minute load average ${input.load[0].toFixed(1)} at the start, ${input.load[1].toFixed(1)} at the end. Clients and servers share it (each client phase is a fresh Node process).`,
   );
-  lines.push(`- Versions: ${Object.entries(input.versions).map(([k, v]) => `${k} ${v}`).join('; ')}.`);
+  lines.push(
+    `- Versions: ${Object.entries(input.versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join('; ')}.`,
+  );
   lines.push(
     `- Workload: ${num(input.records)} records of ${input.recordSize} bytes produced to one topic (Rivulet: 8 partitions, one producer connection; Redis and NATS: one stream), then all consumed. MB = 10^6 bytes of values.`,
   );
@@ -131,10 +138,12 @@ export function renderReport(input: ReportInput): string {
   }
   lines.push('');
   lines.push(
-    "Server RSS is VmRSS, sampled every 100 ms: for Rivulet it counts the resident pages of its memory-mapped segments (file cache, not heap). Server and client CPU are user + system seconds over the phase.",
+    'Server RSS is VmRSS, sampled every 100 ms: for Rivulet it counts the resident pages of its memory-mapped segments (file cache, not heap). Server and client CPU are user + system seconds over the phase.',
   );
   lines.push('');
-  lines.push('Durability differs: Rivulet acks=all answers after fdatasync; acks=1 after the write to the page cache; Redis syncs its AOF once a second; NATS syncs its file store every two minutes by default.');
+  lines.push(
+    'Durability differs: Rivulet acks=all answers after fdatasync; acks=1 after the write to the page cache; Redis syncs its AOF once a second; NATS syncs its file store every two minutes by default.',
+  );
   lines.push('');
   lines.push(...targets(input.rows, baseProduce, baseConsume));
   if (input.notes.length > 0) {
@@ -147,10 +156,13 @@ export function renderReport(input: ReportInput): string {
 function targets(rows: Row[], produce: number | undefined, consume: number | undefined): string[] {
   const peer = (prefix: string) => rows.find((r) => r.system.startsWith(prefix));
   const check = (label: string, value: number | undefined, floor: number) =>
-    value === undefined ? `- ${label}: not measured` : `- ${label}: ${value >= floor ? 'met' : '**missed**'} (${num(value, value < 100 ? 2 : 0)} against ${num(floor)})`;
+    value === undefined
+      ? `- ${label}: not measured`
+      : `- ${label}: ${value >= floor ? 'met' : '**missed**'} (${num(value, value < 100 ? 2 : 0)} against ${num(floor)})`;
   const redis = peer('Redis Streams (ioredis');
   const nats = peer('NATS');
-  const ratioOf = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : a / b);
+  const ratioOf = (a: number | undefined, b: number | undefined) =>
+    a === undefined || b === undefined ? undefined : a / b;
   return [
     "The issue's targets (Rivulet acks=all):",
     check('produce ≥ 1,000,000 records/s', produce, 1_000_000),

@@ -21,7 +21,14 @@ export async function startRivulet(): Promise<{ started: Started; port: number }
   const port = await freePort();
   const dir = await tempDir('rivulet');
   const started = start(process.execPath, [
-    MAIN, 'broker', '--port', String(port), '--data-dir', dir, '--segment-bytes', String(SEGMENT_BYTES),
+    MAIN,
+    'broker',
+    '--port',
+    String(port),
+    '--data-dir',
+    dir,
+    '--segment-bytes',
+    String(SEGMENT_BYTES),
   ]);
   await waitForPort(port, started);
   return { started, port };

@@ -28,7 +28,11 @@ async function run(peer: string, phase: string, w: Workload): Promise<PhaseResul
 
 const [peer = '', phase = '', port = '', records = '', recordSize = ''] = process.argv.slice(2);
 try {
-  const result = await run(peer, phase, { port: Number(port), records: Number(records), recordSize: Number(recordSize) });
+  const result = await run(peer, phase, {
+    port: Number(port),
+    records: Number(records),
+    recordSize: Number(recordSize),
+  });
   process.stdout.write(`${JSON.stringify(result)}\n`);
   process.exitCode = 0;
 } catch (err) {

@@ -86,7 +86,9 @@ export async function perfCommand(argv: string[]): Promise<number> {
   }
   const [mode, extra] = positionals;
   if (mode !== 'produce' && mode !== 'consume') {
-    throw new UsageError(mode === undefined ? "missing 'produce' or 'consume'" : `unknown perf mode '${mode}' (produce or consume)`);
+    throw new UsageError(
+      mode === undefined ? "missing 'produce' or 'consume'" : `unknown perf mode '${mode}' (produce or consume)`,
+    );
   }
   if (extra !== undefined) throw new UsageError(`unexpected argument '${extra}'`);
   const wrong = (mode === 'produce' ? CONSUME_ONLY : PRODUCE_ONLY).find((k) => values[k] !== undefined);

@@ -115,7 +115,21 @@ describe('rivulet perf', () => {
 
   test('produce then consume 20,000 records report the counts, as JSON', async () => {
     const produced = await rivulet(
-      ['perf', 'produce', '--topic', 'perf-t', '--records', '20000', '--record-size', '100', '--partitions', '4', '--json', '-b', broker.url],
+      [
+        'perf',
+        'produce',
+        '--topic',
+        'perf-t',
+        '--records',
+        '20000',
+        '--record-size',
+        '100',
+        '--partitions',
+        '4',
+        '--json',
+        '-b',
+        broker.url,
+      ],
       { timeoutMs: 60_000 },
     );
     assert.equal(produced.code, 0, produced.stderr);
@@ -125,9 +139,12 @@ describe('rivulet perf', () => {
     assert.equal(p.bytes, 2_000_000);
     assert.ok(p.latencyMs.p50! > 0 && p.latencyMs.p50! <= p.latencyMs.p99! && p.latencyMs.p99! <= p.latencyMs.max!);
 
-    const consumed = await rivulet(['perf', 'consume', '--topic', 'perf-t', '--records', '20000', '--json', '-b', broker.url], {
-      timeoutMs: 60_000,
-    });
+    const consumed = await rivulet(
+      ['perf', 'consume', '--topic', 'perf-t', '--records', '20000', '--json', '-b', broker.url],
+      {
+        timeoutMs: 60_000,
+      },
+    );
     assert.equal(consumed.code, 0, consumed.stderr);
     const c = JSON.parse(consumed.stdout) as Record<string, unknown>;
     assert.equal(c.command, 'consume');
@@ -138,8 +155,25 @@ describe('rivulet perf', () => {
   test('keys, several connections and a throughput limit still send exactly --records', async () => {
     const res = await rivulet(
       [
-        'perf', 'produce', '--topic', 'perf-keys', '--records', '5000', '--record-size', '10', '--key-cardinality', '7',
-        '--connections', '3', '--throughput', '50000', '--acks', '1', '--json', '-b', broker.url,
+        'perf',
+        'produce',
+        '--topic',
+        'perf-keys',
+        '--records',
+        '5000',
+        '--record-size',
+        '10',
+        '--key-cardinality',
+        '7',
+        '--connections',
+        '3',
+        '--throughput',
+        '50000',
+        '--acks',
+        '1',
+        '--json',
+        '-b',
+        broker.url,
       ],
       { timeoutMs: 60_000 },
     );
@@ -149,12 +183,37 @@ describe('rivulet perf', () => {
 
   test('consume as a member of a consumer group reads every record', async () => {
     const produced = await rivulet(
-      ['perf', 'produce', '--topic', 'perf-group', '--records', '3000', '--record-size', '20', '--partitions', '3', '-b', broker.url],
+      [
+        'perf',
+        'produce',
+        '--topic',
+        'perf-group',
+        '--records',
+        '3000',
+        '--record-size',
+        '20',
+        '--partitions',
+        '3',
+        '-b',
+        broker.url,
+      ],
       { timeoutMs: 60_000 },
     );
     assert.equal(produced.code, 0, produced.stderr);
     const res = await rivulet(
-      ['perf', 'consume', '--topic', 'perf-group', '--records', '3000', '--group', 'perf-g', '--json', '-b', broker.url],
+      [
+        'perf',
+        'consume',
+        '--topic',
+        'perf-group',
+        '--records',
+        '3000',
+        '--group',
+        'perf-g',
+        '--json',
+        '-b',
+        broker.url,
+      ],
       { timeoutMs: 90_000 },
     );
     assert.equal(res.code, 0, res.stderr);
@@ -164,10 +223,24 @@ describe('rivulet perf', () => {
   });
 
   test('consume of more records than the topic holds fails after --timeout-ms with the count', async () => {
-    await rivulet(['perf', 'produce', '--topic', 'perf-few', '--records', '10', '--record-size', '1', '-b', broker.url]);
-    const res = await rivulet(['perf', 'consume', '--topic', 'perf-few', '--records', '11', '--timeout-ms', '1000', '-b', broker.url], {
-      timeoutMs: 30_000,
-    });
+    await rivulet([
+      'perf',
+      'produce',
+      '--topic',
+      'perf-few',
+      '--records',
+      '10',
+      '--record-size',
+      '1',
+      '-b',
+      broker.url,
+    ]);
+    const res = await rivulet(
+      ['perf', 'consume', '--topic', 'perf-few', '--records', '11', '--timeout-ms', '1000', '-b', broker.url],
+      {
+        timeoutMs: 30_000,
+      },
+    );
     assert.equal(res.code, 1);
     assert.match(res.stderr, /only 10 of 11 records arrived/);
   });

@@ -42,14 +42,19 @@ export async function runConsume(s: ConsumeSettings, live: (line: string) => voi
       settle(err);
     };
     let lastRecordAt = performance.now();
-    idle = setInterval(() => {
-      const silent = performance.now() - lastRecordAt;
-      if (silent < s.timeoutMs) return;
-      const broker = Date.now() - lastAnswerAt() > s.timeoutMs ? ' (and the broker stopped answering)' : '';
-      finish(
-        new CliError(`only ${reporter.records} of ${s.records} records arrived; none for ${Math.round(silent)} ms${broker}`),
-      );
-    }, Math.min(1000, s.timeoutMs));
+    idle = setInterval(
+      () => {
+        const silent = performance.now() - lastRecordAt;
+        if (silent < s.timeoutMs) return;
+        const broker = Date.now() - lastAnswerAt() > s.timeoutMs ? ' (and the broker stopped answering)' : '';
+        finish(
+          new CliError(
+            `only ${reporter.records} of ${s.records} records arrived; none for ${Math.round(silent)} ms${broker}`,
+          ),
+        );
+      },
+      Math.min(1000, s.timeoutMs),
+    );
 
     const start = performance.now();
     const reporter = new PerfReporter('consumed', live, start);

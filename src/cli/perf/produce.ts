@@ -42,7 +42,8 @@ export async function runProduce(s: ProduceSettings, live: (line: string) => voi
   const first = openClient({ brokers: s.brokers, 'client-id': 'rivulet-perf' });
   const errCtx = { ...first.ctx, topic: s.topic };
   clients.push(first.client);
-  for (let i = 1; i < s.connections; i++) clients.push(openClient({ brokers: s.brokers, 'client-id': 'rivulet-perf' }).client);
+  for (let i = 1; i < s.connections; i++)
+    clients.push(openClient({ brokers: s.brokers, 'client-id': 'rivulet-perf' }).client);
   let interval: NodeJS.Timeout | undefined;
   try {
     await explained(errCtx, () => ensureTopic(first.client, s.topic, s.partitions));
@@ -62,10 +63,15 @@ export async function runProduce(s: ProduceSettings, live: (line: string) => voi
     randomFillSync(value);
     const cycle = messageCycle(value, s.keyCardinality);
     const keyBytes = cycle.keyBytes;
-    const perSend = s.throughput === undefined ? SEND_RECORDS : Math.max(1, Math.min(SEND_RECORDS, Math.floor(s.throughput / 200)));
-    const bucket = s.throughput === undefined ? undefined : new TokenBucket(s.throughput, Math.max(perSend, s.throughput / 20));
+    const perSend =
+      s.throughput === undefined ? SEND_RECORDS : Math.max(1, Math.min(SEND_RECORDS, Math.floor(s.throughput / 200)));
+    const bucket =
+      s.throughput === undefined ? undefined : new TokenBucket(s.throughput, Math.max(perSend, s.throughput / 20));
     const recordBytes = s.recordSize + keyBytes;
-    const maxOutstanding = Math.max(perSend, Math.floor(OUTSTANDING_BYTES_PER_CONNECTION / Math.max(1, recordBytes + 24)));
+    const maxOutstanding = Math.max(
+      perSend,
+      Math.floor(OUTSTANDING_BYTES_PER_CONNECTION / Math.max(1, recordBytes + 24)),
+    );
     const outstanding = new Array<number>(producers.length).fill(0);
     let inFlight = 0;
     let failure: unknown;
