@@ -142,6 +142,10 @@ export function renderReport(input: ReportInput): string {
   );
   lines.push('');
   lines.push(
+    'Consume: Rivulet reads every partition by explicit assignment (no group, no offset commits); Redis reads through a consumer group with one XACK per batch of 1000; NATS through a durable pull consumer, acking (AckAll) every 1000th message.',
+  );
+  lines.push('');
+  lines.push(
     'Durability differs: Rivulet acks=all answers after fdatasync; acks=1 after the write to the page cache; Redis syncs its AOF once a second; NATS syncs its file store every two minutes by default.',
   );
   lines.push('');
