@@ -361,7 +361,13 @@ export class Consumer implements AsyncIterable<Batch> {
         if (this.stopped) return;
       }
       pending ??= this.fetcher.take();
-      const result = group === undefined ? await pending : await group.wait(pending);
+      let result: Awaited<typeof pending> | typeof WOKEN;
+      try {
+        result = group === undefined ? await pending : await group.wait(pending);
+      } catch (err) {
+        if (group !== undefined) void this.disconnect(); // leave the group: nobody consumes for it now
+        throw err;
+      }
       if (result === WOKEN) continue;
       pending = undefined;
       if (result === undefined) return;
@@ -411,7 +417,7 @@ export class Consumer implements AsyncIterable<Batch> {
       if (this.stopped) return;
       s.failures++;
       if (s.failures > this.retry.retries) {
-        await this.disconnect();
+        void this.disconnect(); // not awaited: in a group it waits for this very loop to end
         throw err;
       }
       if (!stale()) s.rewind(); // the failed message comes again

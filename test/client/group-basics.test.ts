@@ -223,6 +223,25 @@ describe('consumer groups (SDK)', () => {
     await c.disconnect();
   });
 
+  it('a handler that keeps failing ends run() and the member leaves the group', async () => {
+    const admin = client.admin();
+    await admin.createTopics({ topics: [{ topic: 'fails', numPartitions: 1 }] });
+    await produce(client, 'fails', ['boom']);
+    const c = client.consumer({ groupId: 'g-fails', ...FAST, retry: { retries: 1, initialRetryTimeMs: 10 } });
+    c.subscribe({ topic: 'fails', fromBeginning: true });
+    await assert.rejects(
+      c.run({
+        eachMessage: async () => {
+          throw new Error('handler bug');
+        },
+      }),
+      /handler bug/,
+    );
+    await waitFor(async () => (await admin.describeGroups(['g-fails'])).groups[0]!.members.length === 0, 10_000, 'the member left');
+    const committed = await admin.fetchOffsets({ groupId: 'g-fails', topics: ['fails'] });
+    assert.equal(committed[0]!.partitions[0]!.offset, 0, 'the failed record is the next to read');
+  });
+
   it('refuses to set offsets while the group has members; list, describe, reset, delete', async () => {
     const admin = client.admin();
     await admin.createTopics({ topics: [{ topic: 'adm', numPartitions: 3 }] });
