@@ -206,10 +206,12 @@ export class Fetcher {
     for (const s of pending) {
       if (typeof s.spec === 'number') this.setStart(s, s.spec);
     }
-    const byConn = await this.groupByLeader(pending.filter((s) => s.fetchOffset < 0));
+    const unresolved = pending.filter((s) => s.fetchOffset < 0);
+    const generationOf = new Map(unresolved.map((s) => [s, s.generation])); // before any await
+    const byConn = await this.groupByLeader(unresolved);
     let retry = false;
     for (const [conn, states] of byConn) {
-      const generations = states.map((s) => s.generation);
+      const generations = states.map((s) => generationOf.get(s));
       const topics = groupTopics(states, (s) => ({ index: s.partition, timestamp: timestampOf(s.spec!) }));
       const res = await conn.request(ListOffsets, { isolationLevel: 0, topics });
       for (const t of res.body.topics) {
@@ -262,12 +264,24 @@ export class Fetcher {
   }
 
   private async fetchOnce(states: PartitionState[]): Promise<FetchedBatch[]> {
+    // Taken before any await: an assign() or seek() while the leaders are looked up must make
+    // this round's answer for that partition stale, not pass it off as current data.
+    const snapshot = new Map(states.map((s) => [s, { generation: s.generation, offset: s.fetchOffset }]));
     const byConn = await this.groupByLeader(states);
-    const results = await Promise.all([...byConn].map(([conn, list]) => this.fetchFrom(conn, list)));
+    const results = await Promise.all([...byConn].map(([conn, list]) => this.fetchFrom(conn, list, snapshot)));
     return results.flat();
   }
 
-  private async fetchFrom(conn: Connection, states: PartitionState[]): Promise<FetchedBatch[]> {
+  private async fetchFrom(
+    conn: Connection,
+    all: PartitionState[],
+    snapshot: Map<PartitionState, { generation: number; offset: number }>,
+  ): Promise<FetchedBatch[]> {
+    const states = all.filter((s) => {
+      const at = snapshot.get(s);
+      return at !== undefined && at.generation === s.generation && at.offset === s.fetchOffset;
+    });
+    if (states.length === 0) return [];
     const asked = states.map((s) => ({ s, generation: s.generation, offset: s.fetchOffset }));
     const topics = groupTopics(states, (s) => ({
       index: s.partition,
