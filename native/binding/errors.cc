@@ -78,13 +78,16 @@ bool GetOptionalInteger(Napi::Env env, Napi::Value value, const char* name, int6
 }
 
 bool GetBytes(Napi::Env env, Napi::Value value, const char* name, uint8_t** data, size_t* length) {
-  if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+  // One napi_get_typedarray_info call (it fails, throwing nothing, for anything else): this is on
+  // every append's path.
+  napi_typedarray_type type = napi_int8_array;
+  void* bytes = nullptr;
+  if (value.IsEmpty() || napi_get_typedarray_info(env, value, &type, length, &bytes, nullptr, nullptr) != napi_ok ||
+      type != napi_uint8_array) {
     ThrowTypeError(env, std::string(name) + " must be a Uint8Array or Buffer");
     return false;
   }
-  Napi::Uint8Array array = value.As<Napi::Uint8Array>();
-  *data = array.Data();
-  *length = array.ByteLength();
+  *data = static_cast<uint8_t*>(bytes);
   return true;
 }
 

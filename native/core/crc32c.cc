@@ -359,8 +359,11 @@ RIVULET_TARGET_FOLD uint32_t FoldCopy(uint32_t crc, uint8_t* dst, const uint8_t*
   n -= head;
   const size_t blocks = n & ~size_t{63};
   if (blocks >= kStreamMinBytes) {
+    // No SFENCE after these streaming stores: waiting for them to drain here would cost about as
+    // much as the copy itself. This thread sees them in order; any other thread or device only
+    // looks after a synchronising event (taking a lock to hand work over, an interrupt such as a
+    // TLB shootdown before writeback), and each of those drains the write-combining buffers.
     crc = FoldBlocks<true, true>(crc, dst, src, blocks);
-    _mm_sfence();  // streaming stores are weakly ordered: make them visible before anything after
   } else {
     crc = FoldBlocks<true, false>(crc, dst, src, blocks);
   }

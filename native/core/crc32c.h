@@ -14,7 +14,9 @@ uint32_t Crc32c(uint32_t initial, const void* data, size_t length);
 // Copies src[0, length) to dst (they must not overlap) and returns the CRC-32C of the bytes
 // copied, chained from `initial` like Crc32c. The CRC is of the bytes as written to dst, even if
 // src changes meanwhile (another thread writing a SharedArrayBuffer). Long copies may bypass the
-// CPU caches (non-temporal stores): meant for data written now and read later, if at all.
+// CPU caches (non-temporal stores): meant for data written now and read later, if at all. Like
+// any data, the copy reaches other threads through a synchronisation (a lock, a queue): streaming
+// stores are weakly ordered, and this does not fence them.
 uint32_t Crc32cCopy(uint32_t initial, void* dst, const void* src, size_t length);
 
 // Which implementation Crc32c uses: "sse4.2", "armv8" or "portable".
