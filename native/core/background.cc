@@ -1,6 +1,7 @@
 #include "core/background.h"
 
 #include <pthread.h>
+#include <sched.h>
 
 #include <condition_variable>
 #include <deque>
@@ -17,6 +18,14 @@ struct Queue {
 };
 
 void Drain(Queue* queue) {
+#if defined(__linux__)
+  // SCHED_BATCH: a background lane never preempts the event loop when it wakes up (the event loop
+  // wakes it, and the scheduler tends to place a wakee on the waker's CPU); it only runs beside
+  // it, or in turn on a busy machine. Measured on two cores under load: the event loop's
+  // involuntary context switches fell to a fifth. Best effort: a refusal changes nothing else.
+  struct sched_param param = {};
+  sched_setscheduler(0, SCHED_BATCH, &param);
+#endif
   for (;;) {
     std::function<void()> task;
     {
