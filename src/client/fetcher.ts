@@ -14,8 +14,8 @@ import { RivuletError } from '../errors.js';
 import { Fetch, type FetchPartitionResponse } from '../protocol/apis/fetch.js';
 import { ListOffsets } from '../protocol/apis/list-offsets.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP } from '../protocol/apis/common.js';
-import { decodeRecordBatches } from '../protocol/record-batch.js';
-import { headersObject, toBytesOrNull } from './bytes.js';
+import { type BatchHeader, decodeRecordBatchesInto, type RecordBuilder } from '../protocol/record-batch.js';
+import { bytesView, headersObject, NO_HEADERS } from './bytes.js';
 import type { Cluster } from './cluster.js';
 import type { Connection } from './connection.js';
 import { backoffMs, type RetryPolicy, sleep } from './retry.js';
@@ -354,35 +354,45 @@ export class Fetcher {
     const messages: KafkaMessage[] = [];
     const from = s.fetchOffset;
     let next = from;
-    for (const chunk of chunks) {
-      for (const batch of decodeRecordBatches(chunk, { verifyCrc: this.opts.verifyCrc })) {
-        const end = batch.baseOffset + batch.lastOffsetDelta + 1;
-        if (end > next) next = end;
-        if (batch.isControl) continue;
-        for (const r of batch.records) {
-          // A fetch returns the whole batch holding the offset asked for: skip what is before it.
-          if (r.offset < from) continue;
-          if (s.skipBeforeTimestamp !== undefined) {
-            if (r.timestamp < s.skipBeforeTimestamp) {
-              if (s.position <= r.offset) s.position = r.offset + 1;
-              continue;
-            }
-            s.skipBeforeTimestamp = undefined;
-          }
-          messages.push({
-            key: toBytesOrNull(r.key),
-            value: toBytesOrNull(r.value),
-            headers: headersObject(r.headers),
-            offset: r.offset,
-            timestamp: r.timestamp,
-          });
-        }
+    const onBatch = (batch: BatchHeader, first: number): void => {
+      const end = batch.baseOffset + batch.lastOffsetDelta + 1;
+      if (end > next) next = end;
+      if (batch.isControl) {
+        messages.length = first;
+        return;
       }
-    }
+      // A fetch returns the whole batch holding the offset asked for: drop what is before it.
+      if (batch.baseOffset >= from && s.skipBeforeTimestamp === undefined) return;
+      let kept = first;
+      for (let i = first; i < messages.length; i++) {
+        const m = messages[i]!;
+        if (m.offset < from) continue;
+        if (s.skipBeforeTimestamp !== undefined) {
+          if (m.timestamp < s.skipBeforeTimestamp) {
+            if (s.position <= m.offset) s.position = m.offset + 1;
+            continue;
+          }
+          s.skipBeforeTimestamp = undefined;
+        }
+        messages[kept++] = m;
+      }
+      messages.length = kept;
+    };
+    const opts = { verifyCrc: this.opts.verifyCrc };
+    for (const chunk of chunks) decodeRecordBatchesInto(chunk, opts, buildMessage, messages, onBatch);
     s.fetchOffset = next;
     return messages;
   }
 }
+
+/** Each record straight into the message handed out: byte views over the fetched bytes, no copies. */
+const buildMessage: RecordBuilder<KafkaMessage> = (data, offset, timestamp, keyFrom, keyLength, valueFrom, valueLength, headers) => ({
+  key: bytesView(data, keyFrom, keyLength),
+  value: bytesView(data, valueFrom, valueLength),
+  headers: headers === null ? NO_HEADERS : headersObject(headers),
+  offset,
+  timestamp,
+});
 
 function key(topic: string, partition: number): string {
   return `${topic}\u0000${partition}`;

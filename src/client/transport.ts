@@ -43,8 +43,24 @@ interface NodeWs {
 }
 type NodeWsConstructor = new (
   url: string,
-  opts: { handshakeTimeout: number; perMessageDeflate: boolean; maxPayload: number },
+  opts: {
+    handshakeTimeout: number;
+    perMessageDeflate: boolean;
+    maxPayload: number;
+    generateMask?: (mask: Uint8Array) => void;
+  },
 ) => NodeWs;
+
+/**
+ * An all-zero frame mask: XOR with zeros leaves the payload as it is, so `ws` skips the masking
+ * pass over every outgoing byte. RFC 6455 makes masking mandatory for clients to protect
+ * intermediaries (caching proxies) from payloads crafted by hostile scripts in a browser; here
+ * the Node process chose the broker it connects to and sends its own bytes, so there is no such
+ * script to defend against. Browsers keep masking: their WebSocket does it, always.
+ */
+const zeroMask = (mask: Uint8Array): void => {
+  mask.fill(0);
+};
 
 let nodeWsCtor: Promise<NodeWsConstructor> | undefined;
 
@@ -82,7 +98,12 @@ async function openNodeSocket(url: string, timeoutMs: number, handlers: SocketHa
   return new Promise<Socket>((resolve, reject) => {
     let ws: NodeWs;
     try {
-      ws = new Ctor(url, { handshakeTimeout: timeoutMs, perMessageDeflate: false, maxPayload: MAX_INBOUND_MESSAGE_BYTES });
+      ws = new Ctor(url, {
+        handshakeTimeout: timeoutMs,
+        perMessageDeflate: false,
+        maxPayload: MAX_INBOUND_MESSAGE_BYTES,
+        generateMask: zeroMask,
+      });
     } catch (err) {
       reject(connectError(url, (err as Error).message, err));
       return;

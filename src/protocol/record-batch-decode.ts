@@ -190,9 +190,87 @@ export function decodeRecordBatches(buf: Uint8Array, opts: DecodeOptions = {}): 
   return batches;
 }
 
+/**
+ * Builds one record as the caller wants it, straight from the bytes: the key is
+ * `data[keyFrom, keyFrom + keyLength)` and the value likewise, a length of -1 meaning null;
+ * `headers` is null when the record has none. Lets a consumer make its own message objects (and
+ * its own kind of byte views) in the one decoding pass, with nothing built in between.
+ */
+export type RecordBuilder<T> = (
+  data: Uint8Array,
+  offset: number,
+  timestamp: number,
+  keyFrom: number,
+  keyLength: number,
+  valueFrom: number,
+  valueLength: number,
+  headers: RecordHeader[] | null,
+  attributes: number,
+) => T;
+
+const decodedRecord: RecordBuilder<DecodedRecord> = (data, offset, timestamp, keyFrom, keyLength, valueFrom, valueLength, headers, attributes) => ({
+  offset,
+  timestamp,
+  key: keyLength < 0 ? null : data.subarray(keyFrom, keyFrom + keyLength),
+  value: valueLength < 0 ? null : data.subarray(valueFrom, valueFrom + valueLength),
+  headers: headers === null ? [] : headers,
+  attributes,
+});
+
 /** Decodes the one batch at `pos`, which must be entirely inside `buf`. */
 export function decodeRecordBatch(buf: Uint8Array, pos = 0, verifyCrc = true): DecodedBatch {
-  const header = readBatchHeader(buf, pos);
+  const batch = readBatchHeader(buf, pos) as DecodedBatch;
+  const records: DecodedRecord[] = [];
+  decodeBatchInto(batch, buf, pos, verifyCrc, decodedRecord, records);
+  batch.records = records;
+  return batch;
+}
+
+/**
+ * Decodes every whole batch in `buf` as {@link decodeRecordBatches} does, but builds each record
+ * with `build` and appends it to `out`; after each batch, `onBatch` gets its header and the index
+ * in `out` of its first record (so the caller can drop or filter what that batch added).
+ */
+export function decodeRecordBatchesInto<T>(
+  buf: Uint8Array,
+  opts: DecodeOptions,
+  build: RecordBuilder<T>,
+  out: T[],
+  onBatch: (header: BatchHeader, first: number) => void,
+): void {
+  const verifyCrc = opts.verifyCrc ?? true;
+  const allowPartial = opts.allowPartial ?? true;
+  const len = buf.length;
+  let pos = 0;
+  while (pos < len) {
+    const remaining = len - pos;
+    let size = -1;
+    if (remaining >= HEADER_SIZE_UP_TO_MAGIC) {
+      size = batchSize(buf, pos);
+      if (remaining >= size) {
+        const header = readBatchHeader(buf, pos);
+        const first = out.length;
+        decodeBatchInto(header, buf, pos, verifyCrc, build, out);
+        onBatch(header, first);
+        pos += size;
+        continue;
+      }
+    }
+    if (allowPartial) break;
+    const needs = size < 0 ? `at least ${HEADER_SIZE_UP_TO_MAGIC}` : String(size);
+    throw corrupt(`batch at byte ${pos} is truncated: it needs ${needs} bytes, ${remaining} remain`);
+  }
+}
+
+/** Checks the batch at `pos` (its header already read) and appends its records, built by `build`, to `out`. */
+function decodeBatchInto<T>(
+  header: BatchHeader,
+  buf: Uint8Array,
+  pos: number,
+  verifyCrc: boolean,
+  build: RecordBuilder<T>,
+  out: T[],
+): void {
   const end = pos + LOG_OVERHEAD + header.batchLength;
   if (end > buf.length) {
     throw corrupt(`batch at byte ${pos} is truncated: it needs ${end - pos} bytes, ${buf.length - pos} remain`);
@@ -214,23 +292,23 @@ export function decodeRecordBatch(buf: Uint8Array, pos = 0, verifyCrc = true): D
     start = 0;
     stop = data.length;
   }
-  const batch = header as DecodedBatch;
-  batch.records = decodeRecords(header, data, start, stop, pos, data !== buf);
-  return batch;
+  decodeRecords(header, data, start, stop, pos, data !== buf, build, out);
 }
 
 function hex(n: number): string {
   return n.toString(16).padStart(8, '0');
 }
 
-function decodeRecords(
+function decodeRecords<T>(
   header: BatchHeader,
   data: Uint8Array,
   start: number,
   stop: number,
   batchPos: number,
   decompressed: boolean,
-): DecodedRecord[] {
+  build: RecordBuilder<T>,
+  out: T[],
+): void {
   const count = header.recordCount;
   const where = `batch at byte ${batchPos}`;
   // Positions inside records count from the start of `data`: the input, or the decompressed records.
@@ -240,7 +318,6 @@ function decodeRecords(
   }
   const logAppendTime = (header.attributes & TIMESTAMP_TYPE_MASK) !== 0;
   const { baseOffset, baseTimestamp, maxTimestamp } = header;
-  const records: DecodedRecord[] = [];
   const c: VarintCursor = { buf: data, pos: start, end: stop };
   for (let i = 0; i < count; i++) {
     c.end = stop;
@@ -255,18 +332,29 @@ function decodeRecords(
       const attributes = data[c.pos++]!;
       const timestampDelta = readVarlong(c);
       const offsetDelta = readVarint(c);
-      const key = readNullableBytes(c, data);
-      const value = readNullableBytes(c, data);
-      const headers = readHeaders(c, data);
+      const keyLength = readLengthOf(c);
+      const keyFrom = c.pos;
+      if (keyLength > 0) c.pos += keyLength;
+      const valueLength = readLengthOf(c);
+      const valueFrom = c.pos;
+      if (valueLength > 0) c.pos += valueLength;
+      let headers: RecordHeader[] | null = null;
+      if (c.pos < recordEnd && data[c.pos] === 0) c.pos++; // headerCount 0, the common case
+      else headers = readHeaders(c, data);
       if (c.pos !== recordEnd) throw corrupt(`${recordEnd - c.pos} bytes left over inside the record`);
-      records.push({
-        offset: baseOffset + offsetDelta,
-        timestamp: logAppendTime ? maxTimestamp : baseTimestamp + timestampDelta,
-        key,
-        value,
-        headers,
-        attributes,
-      });
+      out.push(
+        build(
+          data,
+          baseOffset + offsetDelta,
+          logAppendTime ? maxTimestamp : baseTimestamp + timestampDelta,
+          keyFrom,
+          keyLength,
+          valueFrom,
+          valueLength,
+          headers,
+          attributes,
+        ),
+      );
     } catch (err) {
       throw located(err, `${where}, record ${i} at byte ${at}${of}`);
     }
@@ -274,7 +362,15 @@ function decodeRecords(
   if (c.pos !== stop) {
     throw corrupt(`${where}: ${stop - c.pos} bytes left after its ${count} records`);
   }
-  return records;
+}
+
+/** Reads a nullable field's length (-1 = null) and checks the field fits in the record; leaves `c.pos` at its bytes. */
+function readLengthOf(c: VarintCursor): number {
+  const at = c.pos;
+  const n = readVarint(c);
+  if (n < -1) throw corrupt(`negative length ${n} at byte ${at}`);
+  if (c.pos + n > c.end) throw corrupt(`length ${n} at byte ${at} runs past the record`);
+  return n;
 }
 
 function readLength(c: VarintCursor, where: string, i: number, of: string): number {

@@ -5,7 +5,7 @@
  *
  *   record-batch-layout.ts  the byte layout, header offsets, attribute bits, constants
  *   record-batch-encode.ts  encodeRecordBatch (the producer's hot path)
- *   record-batch-decode.ts  readBatchHeader, batchSize, verifyBatchCrc, decodeRecordBatches
+ *   record-batch-decode.ts  readBatchHeader, batchSize, verifyBatchCrc, decodeRecordBatches(Into)
  */
 export type { CompressionType } from './compression.js';
 export {
@@ -16,6 +16,8 @@ export {
   type DecodeOptions,
   decodeRecordBatch,
   decodeRecordBatches,
+  decodeRecordBatchesInto,
+  type RecordBuilder,
   readBatchHeader,
   verifyBatchCrc,
 } from './record-batch-decode.js';
