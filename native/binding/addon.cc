@@ -36,6 +36,11 @@ Napi::Value StorageErrorCodesJs(const Napi::CallbackInfo& info) {
   return codes;
 }
 
+// viewSpan(): Float64Array, where readSpan leaves [position, length] (see segment_wrap.h).
+Napi::Value ViewSpanJs(const Napi::CallbackInfo& info) {
+  return info.Env().GetInstanceData<AddonData>()->viewSpanArray.Value();
+}
+
 Napi::Value SetStorageErrorClassJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsFunction()) {
@@ -73,13 +78,18 @@ Napi::Value PrepareSegmentJs(const Napi::CallbackInfo& info) {
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  env.SetInstanceData(new AddonData());
+  auto* data = new AddonData();
+  env.SetInstanceData(data);
+  Napi::ArrayBuffer spanBuffer = Napi::ArrayBuffer::New(env, 2 * sizeof(double));
+  data->viewSpan = static_cast<double*>(spanBuffer.Data());
+  data->viewSpanArray = Napi::Persistent(Napi::Float64Array::New(env, 2, spanBuffer, 0));
   exports.Set("Segment", SegmentWrap::Define(env));
   exports.Set("prepareSegment", Napi::Function::New(env, PrepareSegmentJs, "prepareSegment"));
   exports.Set("crc32c", Napi::Function::New(env, Crc32cJs, "crc32c"));
   exports.Set("crc32cImpl", Napi::Function::New(env, Crc32cImplJs, "crc32cImpl"));
   exports.Set("storageErrorCodes", Napi::Function::New(env, StorageErrorCodesJs, "storageErrorCodes"));
   exports.Set("setStorageErrorClass", Napi::Function::New(env, SetStorageErrorClassJs, "setStorageErrorClass"));
+  exports.Set("viewSpan", Napi::Function::New(env, ViewSpanJs, "viewSpan"));
   return exports;
 }
 

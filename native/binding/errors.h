@@ -15,6 +15,10 @@ namespace rivulet {
 // Per-env state (the addon may be loaded by several worker threads).
 struct AddonData {
   Napi::FunctionReference storageErrorClass;
+  // Where readSpan leaves [position, length] (a Float64Array over an ArrayBuffer the addon made
+  // and keeps: its memory never moves), and that array, which viewSpan() hands to JavaScript.
+  Napi::Reference<Napi::Float64Array> viewSpanArray;
+  double* viewSpan = nullptr;
 };
 
 // A StorageError (or, before the class is set, an Error with the same fields) for `status`.

@@ -1,5 +1,7 @@
 #include "binding/segment_wrap.h"
 
+#include <cstring>
+
 #include "binding/errors.h"
 #include "binding/workers.h"
 #include "core/limits.h"
@@ -8,26 +10,11 @@ namespace rivulet {
 
 namespace {
 
-// A zero-copy view holds one of these: the mapping is unmapped only after the last view (and the
-// segment, and any flush) let go of it.
+// The ArrayBuffer over a mapping holds one of these: the mapping is unmapped only after that
+// ArrayBuffer (so every view sliced from it), the segment and any flush let go of it.
 using MappingRef = std::shared_ptr<MappedFile>;
 
-void FinalizeView(napi_env, void*, void* hint) { delete static_cast<MappingRef*>(hint); }
-
-// A Buffer over `view`'s bytes without copying them. Runtimes that forbid external buffers
-// (a V8 sandbox) get a copy instead, which is slower but equally correct.
-Napi::Value ViewToBuffer(Napi::Env env, SegmentView& view) {
-  if (view.length == 0) return Napi::Buffer<uint8_t>::New(env, 0);
-  auto* hold = new MappingRef(std::move(view.file));
-  void* data = const_cast<uint8_t*>(view.data);  // the pages are mapped read-only: writes fault
-  napi_value buffer = nullptr;
-  if (napi_create_external_buffer(env, view.length, data, FinalizeView, hold, &buffer) == napi_ok) {
-    return Napi::Value(env, buffer);
-  }
-  delete hold;  // not adopted by a Buffer; the segment still holds the mapping
-  if (env.IsExceptionPending()) env.GetAndClearPendingException();
-  return Napi::Buffer<uint8_t>::Copy(env, view.data, view.length);
-}
+void FinalizeMapping(napi_env, void*, void* hint) { delete static_cast<MappingRef*>(hint); }
 
 bool GetOffset(Napi::Env env, Napi::Value value, const char* name, int64_t* out) {
   return GetInteger(env, value, name, 0, kMaxSafeInteger, out);
@@ -45,7 +32,7 @@ Napi::Function SegmentWrap::Define(Napi::Env env) {
                          InstanceAccessor("active", &SegmentWrap::GetActive, nullptr),
                          InstanceMethod("recover", &SegmentWrap::Recover),
                          InstanceMethod("append", &SegmentWrap::Append),
-                         InstanceMethod("read", &SegmentWrap::Read),
+                         InstanceMethod("readSpan", &SegmentWrap::ReadSpan),
                          InstanceMethod("positionOf", &SegmentWrap::PositionOf),
                          InstanceMethod("offsetForTimestamp", &SegmentWrap::OffsetForTimestamp),
                          InstanceMethod("flush", &SegmentWrap::Flush),
@@ -153,7 +140,24 @@ Napi::Value SegmentWrap::Append(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(nextOffset));
 }
 
-Napi::Value SegmentWrap::Read(const Napi::CallbackInfo& info) {
+Napi::Value SegmentWrap::Mapping(Napi::Env env, const SegmentView& view) {
+  if (!mapping_.IsEmpty()) return mapping_.Value();
+  auto* hold = new MappingRef(view.file);
+  // The pages are mapped read-only: a write through the ArrayBuffer faults. Past the end of the
+  // file they read zeros (MappedFile::ZeroFillPastEnd), so every byte of it can be read.
+  void* base = const_cast<uint8_t*>(view.file->readable());
+  napi_value buffer = nullptr;
+  if (napi_create_external_arraybuffer(env, base, view.file->mapBytes(), FinalizeMapping, hold, &buffer) != napi_ok) {
+    delete hold;  // not adopted; the segment still holds the mapping
+    if (env.IsExceptionPending()) env.GetAndClearPendingException();
+    return Napi::Value();
+  }
+  Napi::ArrayBuffer mapping(env, buffer);
+  mapping_ = Napi::Persistent(mapping);
+  return mapping;
+}
+
+Napi::Value SegmentWrap::ReadSpan(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int64_t offset = 0;
   int64_t maxBytes = 0;
@@ -167,7 +171,22 @@ Napi::Value SegmentWrap::Read(const Napi::CallbackInfo& info) {
     ThrowStatus(env, status);
     return Napi::Value();
   }
-  return ViewToBuffer(env, view);
+  if (view.length == 0) return env.Undefined();
+  double* span = env.GetInstanceData<AddonData>()->viewSpan;
+  Napi::Value mapping = Mapping(env, view);
+  if (!mapping.IsEmpty()) {
+    span[0] = static_cast<double>(view.data - view.file->readable());
+    span[1] = static_cast<double>(view.length);
+    return mapping;
+  }
+  // Runtimes that forbid external ArrayBuffers (a V8 sandbox) get a copy of the batches instead,
+  // which is slower but equally correct.
+  Napi::ArrayBuffer copy = Napi::ArrayBuffer::New(env, view.length);
+  if (env.IsExceptionPending()) return Napi::Value();
+  std::memcpy(copy.Data(), view.data, view.length);
+  span[0] = 0;
+  span[1] = static_cast<double>(view.length);
+  return copy;
 }
 
 Napi::Value SegmentWrap::PositionOf(const Napi::CallbackInfo& info) {
@@ -224,12 +243,14 @@ Napi::Value SegmentWrap::Seal(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value SegmentWrap::Close(const Napi::CallbackInfo& info) {
+  mapping_.Reset();
   const Status status = segment_->Close();
   if (!status.ok()) ThrowStatus(info.Env(), status);
   return info.Env().Undefined();
 }
 
 Napi::Value SegmentWrap::Destroy(const Napi::CallbackInfo& info) {
+  mapping_.Reset();
   const Status status = segment_->Destroy();
   if (!status.ok()) ThrowStatus(info.Env(), status);
   return info.Env().Undefined();

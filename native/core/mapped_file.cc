@@ -98,6 +98,12 @@ Status MappedFile::Reserve(uint64_t bytes) {
     }
     return Status::FromErrno(err, "posix_fallocate", path_);
   }
+  if (zeroFillPastEnd_) {
+    // Until this succeeds, the new pages still read as zeros: nothing is lost by failing here,
+    // and the next Reserve maps them again.
+    Status status = MapReadOnly(fileBytes_, bytes, true);
+    if (!status.ok()) return status;
+  }
   fileBytes_ = bytes;
   return Status::Ok();
 }
@@ -106,12 +112,47 @@ Status MappedFile::Truncate(uint64_t bytes) {
   if (bytes > mapBytes_) {
     return Status(ErrorCode::kInvalid, "cannot size " + path_ + " past its mapping", 0, path_);
   }
+  // Shrinking: zeros go under the read-only pages first, so no reader ever finds them past the
+  // end of the file (a reader of bytes being cut off sees them turn to zeros, as they were).
+  if (zeroFillPastEnd_ && bytes < fileBytes_) {
+    Status status = MapReadOnly(bytes, fileBytes_, false);
+    if (!status.ok()) return status;
+  }
   int rc;
   do {
     rc = ftruncate(fd_, static_cast<off_t>(bytes));
   } while (rc != 0 && errno == EINTR);
   if (rc != 0) return Status::FromErrno(errno, "ftruncate", path_);
+  const uint64_t before = fileBytes_;
   fileBytes_ = bytes;
+  if (zeroFillPastEnd_ && bytes > before) {
+    Status status = MapReadOnly(before, bytes, true);
+    if (!status.ok() && ftruncate(fd_, static_cast<off_t>(before)) == 0) fileBytes_ = before;
+    return status;
+  }
+  return Status::Ok();
+}
+
+Status MappedFile::ZeroFillPastEnd() {
+  if (zeroFillPastEnd_) return Status::Ok();
+  Status status = MapReadOnly(fileBytes_, mapBytes_, false);
+  if (status.ok()) zeroFillPastEnd_ = true;
+  return status;
+}
+
+Status MappedFile::MapReadOnly(uint64_t from, uint64_t to, bool toFile) {
+  static const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  // The page holding the end of the file stays file-backed (past the end, the kernel fills it
+  // with zeros); whole pages after it are the ones that would fault.
+  from = (from + page - 1) / page * page;
+  to = (to + page - 1) / page * page;
+  if (to > mapBytes_) to = mapBytes_;
+  if (from >= to) return Status::Ok();
+  void* at = ro_ + from;
+  void* mapped = toFile
+                     ? mmap(at, to - from, PROT_READ, MAP_SHARED | MAP_FIXED, fd_, static_cast<off_t>(from))
+                     : mmap(at, to - from, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+  if (mapped == MAP_FAILED) return Status::FromErrno(errno, "mmap", path_);
   return Status::Ok();
 }
 
@@ -119,23 +160,6 @@ Status MappedFile::Rename(const std::string& newPath) {
   if (rename(path_.c_str(), newPath.c_str()) != 0) return Status::FromErrno(errno, "rename", path_);
   path_ = newPath;
   return Status::Ok();
-}
-
-void MappedFile::Pin() {
-  std::lock_guard<std::mutex> lock(pinMutex_);
-  pins_++;
-}
-
-void MappedFile::Unpin() {
-  std::lock_guard<std::mutex> lock(pinMutex_);
-  pins_--;
-}
-
-long MappedFile::ReferencesBesides(const std::shared_ptr<MappedFile>& holder) const {
-  // Under the mutex, a counted pin is a reference still held: it was taken before the pin and is
-  // dropped after the unpin.
-  std::lock_guard<std::mutex> lock(pinMutex_);
-  return holder.use_count() - 1 - pins_;
 }
 
 Status MappedFile::SyncFd(int fd, const std::string& path) {

@@ -9,16 +9,21 @@
 //
 // The mapping is reserved once at its full length (max(file size, the configured limit)) and the
 // file grows inside it with posix_fallocate. Touching a page past end of file raises SIGBUS, so
-// callers only access [0, fileBytes()); allocating blocks up front (not a sparse file) is what
-// keeps a write into the mapping from faulting when the disk fills up: ENOSPC surfaces from
+// the writer only accesses [0, fileBytes()); allocating blocks up front (not a sparse file) is
+// what keeps a write into the mapping from faulting when the disk fills up: ENOSPC surfaces from
 // Reserve() instead. (Copy-on-write filesystems such as btrfs or ZFS can still fail at write-back;
 // Rivulet expects ext4 or XFS.)
+//
+// A file whose read-only mapping is handed out whole (ZeroFillPastEnd: the `.log`, whose zero-copy
+// views are slices of one JavaScript ArrayBuffer over it) keeps that mapping readable over its
+// full length: the pages past the end of the file are replaced by anonymous zero pages, and put
+// back when the file grows. A view of bytes that a truncation cut off then reads zeros, never
+// SIGBUS, however the file is cut.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "core/status.h"
@@ -48,17 +53,12 @@ class MappedFile {
   Status Reserve(uint64_t bytes);
   // Sets the file size; shrinking frees blocks, growing makes a hole (use Reserve to allocate).
   Status Truncate(uint64_t bytes);
+  // From now on the read-only mapping reads zeros past the end of the file instead of faulting
+  // (see the class comment). Owner thread only, like Reserve and Truncate.
+  Status ZeroFillPastEnd();
   Status Rename(const std::string& newPath);
   // From now on the last reference also unlinks the file (see the class comment).
   void DeleteOnRelease() { deleteOnRelease_.store(true); }
-
-  // A background thread's reference held for one call (core/write_ahead.h), which is no view:
-  // pinned after taking the reference, unpinned before dropping it.
-  void Pin();
-  void Unpin();
-  // References on this file besides `holder` (one of them) and pinned ones: the views and flushes
-  // that hold it. Never too low; momentarily one too high while a pinned reference is dropped.
-  long ReferencesBesides(const std::shared_ptr<MappedFile>& holder) const;
 
   // fdatasync, retried on EINTR. Static and descriptor-based so a worker thread can call it while
   // the owning thread goes on using the object; `path` is only used in the error message.
@@ -74,9 +74,12 @@ class MappedFile {
   uint64_t mapBytes_;
   uint8_t* rw_;
   uint8_t* ro_;
+  // Maps the read-only pages of [from, to) (rounded out to whole pages, within the mapping) to
+  // the file again, or to anonymous zeros.
+  Status MapReadOnly(uint64_t from, uint64_t to, bool toFile);
+
   std::atomic<bool> deleteOnRelease_{false};
-  mutable std::mutex pinMutex_;
-  long pins_ = 0;
+  bool zeroFillPastEnd_ = false;
 };
 
 }  // namespace rivulet

@@ -216,7 +216,6 @@ Status Segment::Read(int64_t offset, uint64_t maxBytes, SegmentView* view) const
   }
   view->data = log_->readable() + start;
   view->length = end - start;
-  if (end > viewHighWater_) viewHighWater_ = end;
   return Status::Ok();
 }
 

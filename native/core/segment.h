@@ -164,7 +164,6 @@ class Segment {
   void DropBytesFrom(uint64_t position, int64_t nextOffset);
   uint64_t NonZeroBytesAfter(uint64_t position) const;
   Status DiscardUncleanTail();
-  uint64_t SafeCutPosition();
   // Stops the write-ahead (before the file shrinks or is released); Append starts it again.
   void StopWriteAhead();
   std::string Name() const;
@@ -189,9 +188,6 @@ class Segment {
   bool cleanTail_ = true;
   // A file was created since the last flush: the flush also syncs the directory.
   bool dirDirty_ = false;
-  // End of the furthest byte a zero-copy view was handed. Views only cover data, but dropping
-  // data (TruncateTo, Recover) can leave views past size_; see SafeCutPosition.
-  mutable uint64_t viewHighWater_ = 0;
   Status fence_;  // ok() unless a write failed
 };
 

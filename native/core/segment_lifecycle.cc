@@ -50,6 +50,8 @@ Segment::Segment(const SegmentConfig& config)
 
 Status Segment::OpenFiles() {
   Status status = MappedFile::Open(paths_[0], MappedFile::Mode::kOpenExisting, config_.segmentBytes, &log_);
+  // Views are slices of the whole read-only mapping: it must read zeros past the end of the file.
+  if (status.ok()) status = log_->ZeroFillPastEnd();
   if (status.ok()) status = offsets_.Open(paths_[1]);
   if (status.ok()) status = times_.Open(paths_[2]);
   return status;
@@ -206,18 +208,6 @@ void Segment::StopWriteAhead() {
   ahead_.reset();
 }
 
-uint64_t Segment::SafeCutPosition() {
-  // The `.log` may be cut at size_, but never below a byte a live view may still read: cutting a
-  // file under a mapping makes reads past the new end fault (SIGBUS). The bytes kept past size_
-  // are the zeros a truncation left, which a reopen treats as the end of data. Views and
-  // in-flight flushes hold log_ (the write-ahead's pinned references do not count): none of them
-  // means no view is alive.
-  if (log_->ReferencesBesides(log_) == 0) viewHighWater_ = size_;
-  uint64_t cut = viewHighWater_ > size_ ? viewHighWater_ : size_;
-  if (cut > log_->fileBytes()) cut = log_->fileBytes();
-  return cut;
-}
-
 Status Segment::DiscardUncleanTail() {
   if (cleanTail_) return Status::Ok();
   StopWriteAhead();  // the file shrinks
@@ -225,7 +215,7 @@ Status Segment::DiscardUncleanTail() {
   // otherwise line up with a future batch boundary and be mistaken for data after a crash), and
   // the space is allocated zeros again.
   const uint64_t before = log_->fileBytes();
-  Status status = log_->Truncate(SafeCutPosition());
+  Status status = log_->Truncate(size_);
   if (!status.ok()) {
     Fence(status);
     return status;
@@ -312,11 +302,11 @@ Status Segment::TruncateTo(int64_t offset) {
   if (!status.ok()) return status;
   DropBytesFrom(position, offset);
   if (active_) return Status::Ok();
-  // A sealed segment's files are cut to their used length again (the log only as far as views
-  // allow: see SafeCutPosition).
+  // A sealed segment's files are cut to their used length again. Views of the dropped batches
+  // read zeros either way (they were zeroed, and past the cut the mapping reads zeros).
   status = offsets_.Seal();
   if (status.ok()) status = times_.Seal();
-  if (status.ok()) status = log_->Truncate(SafeCutPosition());
+  if (status.ok()) status = log_->Truncate(size_);
   if (!status.ok()) Fence(status);
   return status;
 }
@@ -325,7 +315,7 @@ Status Segment::Seal() {
   if (closed_) return Status(ErrorCode::kClosed, "segment " + Name() + " is closed", 0, Name());
   if (!active_) return Status::Ok();
   StopWriteAhead();
-  Status status = log_->Truncate(SafeCutPosition());
+  Status status = log_->Truncate(size_);
   if (status.ok()) status = offsets_.Seal();
   if (status.ok()) status = times_.Seal();
   if (!status.ok()) {

@@ -72,20 +72,12 @@ void WriteAhead::Stop() {
   stopped_ = true;
 }
 
-std::shared_ptr<MappedFile> WriteAhead::Pin() {
+std::shared_ptr<MappedFile> WriteAhead::Hold() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (stopped_) return nullptr;
   }
-  std::shared_ptr<MappedFile> file = file_.lock();
-  if (file) file->Pin();
-  return file;
-}
-
-void WriteAhead::Unpin(std::shared_ptr<MappedFile>* file) {
-  (*file)->Unpin();
-  // If this was the last reference, the file is unmapped (or deleted) right here.
-  file->reset();
+  return file_.lock();
 }
 
 void WriteAhead::Work() {
@@ -120,11 +112,11 @@ void WriteAhead::Prefault(uint64_t position, uint64_t fileBytes) {
   if (prefaultedTo_ > from) from = prefaultedTo_;
   while (from < end) {
     const uint64_t bytes = end - from < kChunkBytes ? end - from : kChunkBytes;
-    std::shared_ptr<MappedFile> file = Pin();
+    // If the owner lets go meanwhile, this is the last reference, and the file is unmapped (or
+    // deleted) here, when the call is done.
+    const std::shared_ptr<MappedFile> file = Hold();
     if (!file) return;
-    const bool done = Prefetch(file->writable() + from, bytes);
-    Unpin(&file);
-    if (!done) return;
+    if (!Prefetch(file->writable() + from, bytes)) return;
     from += bytes;
     prefaultedTo_ = from;
   }

@@ -25,9 +25,8 @@
 //     holds zeros, exactly what an unwritten extent reads as, so readers (which stop at the
 //     segment's size) and recovery after a crash (which stops at the first invalid batch, and
 //     zeros are one) see what they would have seen without it.
-//   - Lifetime: the worker holds only a weak reference to the file, made strong (and pinned, so
-//     it is not taken for a view: MappedFile::ReferencesBesides) for the length of one madvise
-//     call, so the mapping cannot go while it is used.
+//   - Lifetime: the worker holds only a weak reference to the file, made strong for the length
+//     of one madvise call, so the mapping cannot go while it is used.
 //   - End of file: the worker never asks for a page past the file size the owner last published,
 //     and the owner stops it before it shrinks the file. A call already in flight over pages a
 //     shrink removes cannot raise SIGBUS: MADV_POPULATE_WRITE reports the would-be SIGBUS as
@@ -76,9 +75,8 @@ class WriteAhead : public std::enable_shared_from_this<WriteAhead> {
 
   void Kick(uint64_t position, uint64_t fileBytes);
   void Work();
-  // A pinned reference for one call, unless stopped or gone; Unpin gives it back.
-  std::shared_ptr<MappedFile> Pin();
-  void Unpin(std::shared_ptr<MappedFile>* file);
+  // A strong reference for one call, unless stopped or gone.
+  std::shared_ptr<MappedFile> Hold();
   void Prefault(uint64_t position, uint64_t fileBytes);
 
   const std::weak_ptr<MappedFile> file_;

@@ -270,6 +270,44 @@ void TestWriteAhead() {
   RemoveTree(dir);
 }
 
+// The `.log`'s read-only mapping reads zeros past the end of the file, whatever cuts or grows it.
+void TestZeroFillPastEnd() {
+  const std::string dir = TempDir();
+  const SegmentConfig config = Config(dir);
+  const std::vector<uint8_t> b = MakeBatch(0, 1, 5000);
+  int64_t next = 0;
+  {
+    std::shared_ptr<Segment> seg;
+    CHECK_OK(Segment::Create(config, &seg));
+    CHECK_OK(seg->Append(b.data(), b.size(), 0, &next));
+    CHECK_OK(seg->Append(b.data(), b.size(), 0, &next));
+    SegmentView view;
+    CHECK_OK(seg->Read(0, 1 << 30, &view));
+    CHECK_OK(seg->TruncateTo(1));
+    CHECK_OK(seg->Seal());  // the file is cut right after batch 0
+    const uint8_t* base = view.file->readable();
+    uint64_t nonZero = 0;
+    for (uint64_t i = seg->size(); i < view.file->mapBytes(); i++) nonZero += base[i] != 0;
+    CHECK(nonZero == 0);
+    CHECK(base[batch::kMagic] == batch::kMagicV2);
+    CHECK_OK(seg->Close());
+  }
+  {
+    std::shared_ptr<Segment> seg;  // a sealed file, shorter than its mapping
+    CHECK_OK(Segment::Open(config, &seg));
+    SegmentView view;
+    CHECK_OK(seg->Read(0, 1 << 30, &view));
+    CHECK(view.file->readable()[view.file->mapBytes() - 1] == 0);
+    CHECK_OK(seg->Append(b.data(), b.size(), 0, &next));  // grows the file back under the mapping
+    CHECK(next == 2);
+    SegmentView grown;
+    CHECK_OK(seg->Read(1, 1 << 30, &grown));
+    CHECK(grown.file == view.file && grown.data[batch::kMagic] == batch::kMagicV2 && LoadBE64(grown.data) == 1);
+    CHECK_OK(seg->Close());
+  }
+  RemoveTree(dir);
+}
+
 // Close, destroy, seal, truncation and recovery while the write-ahead is faulting pages in: for
 // the sanitizers (a use of an unmapped file, a fault past the end of a cut file).
 void TestWriteAheadRaces() {
@@ -333,6 +371,7 @@ int main() {
   TestCrcCopy();
   TestWriteAhead();
   TestWriteAheadRaces();
+  TestZeroFillPastEnd();
   if (failures > 0) {
     std::fprintf(stderr, "core_test: %d failure(s)\n", failures);
     return 1;

@@ -60,6 +60,19 @@ export interface NativeSegment {
    * Zero-copy view of whole batches, starting at the batch that holds `offset`; at least one batch
    * even past `maxBytes`. Empty Buffer when `offset >= nextOffset`. The view keeps the mapping
    * alive after close() or destroy().
+   *
+   * Every view of a segment is a slice of one ArrayBuffer spanning the segment's whole read-only
+   * mapping, made on the first read and kept while the segment is open: V8 counts an external
+   * ArrayBuffer's length as external memory once, when it is made, instead of once per view (which
+   * forced a full garbage collection every ~64 MiB of views). `view.byteOffset` is the batches'
+   * position in the `.log`.
+   *
+   * Trade-off, acceptable inside the broker: `view.buffer` exposes that whole mapping, i.e. the
+   * other batches of the segment, and past the data bytes that are not part of the log (zeros,
+   * dropped batches turned to zeros, pages past the end of the file read as zeros). Only ever use
+   * the view's own range, and never write through either: the pages are read-only, a write kills
+   * the process (SIGSEGV) rather than corrupting the log. (Where the runtime forbids external
+   * ArrayBuffers, a view is a copy with its own small ArrayBuffer.)
    */
   read(offset: number, maxBytes: number): Buffer;
   /** Byte position of the batch holding `offset`, -1 when offset >= nextOffset. */
@@ -86,11 +99,30 @@ export interface NativeAddon {
    */
   prepareSegment(dir: string, segmentBytes: number, indexBytes: number): Promise<void>;
   crc32c(data: Uint8Array, initial?: number): number;
-  /** Which CRC-32C implementation was chosen at run time: 'sse4.2', 'armv8' or 'portable'. */
+  /**
+   * Which CRC-32C implementation was chosen at run time: 'avx512-vpclmulqdq' (carry-less folding,
+   * also used to copy appended batches while checking them), 'sse4.2', 'armv8' or 'portable'.
+   */
   crc32cImpl(): string;
   /** Codes the addon can raise; a test asserts they match StorageErrorCodes. */
   storageErrorCodes(): string[];
   setStorageErrorClass(cls: typeof StorageError): void;
+}
+
+/** The native class as the addon defines it: `read` is built on `readSpan` below. */
+interface SegmentBinding extends NativeSegment {
+  /**
+   * The ArrayBuffer over the segment's whole read-only mapping (the same object every time while
+   * the segment is open), or undefined when there is nothing to read; [position, length] of the
+   * batches in it are left in the addon's view span.
+   */
+  readSpan(offset: number, maxBytes: number): ArrayBuffer | undefined;
+}
+
+interface AddonBinding extends Omit<NativeAddon, 'Segment'> {
+  Segment: { new (opts: SegmentOptions): SegmentBinding; prototype: SegmentBinding };
+  /** The Float64Array where readSpan leaves [position, length]. */
+  viewSpan(): Float64Array;
 }
 
 const require = createRequire(import.meta.url);
@@ -98,8 +130,14 @@ const require = createRequire(import.meta.url);
 function load(): NativeAddon {
   // RIVULET_ADDON lets the AddressSanitizer run point at its own build; the default is node-gyp's.
   const path = process.env.RIVULET_ADDON ?? '../../../build/Release/rivulet_native.node';
-  const addon = require(path) as NativeAddon;
+  const addon = require(path) as AddonBinding;
   addon.setStorageErrorClass(StorageError);
+  const span = addon.viewSpan();
+  // A method of the native class, so no wrapper object stands between callers and the addon.
+  addon.Segment.prototype.read = function read(this: SegmentBinding, offset: number, maxBytes: number): Buffer {
+    const mapping = this.readSpan(offset, maxBytes);
+    return mapping === undefined ? Buffer.alloc(0) : Buffer.from(mapping, span[0], span[1]);
+  };
   return addon;
 }
 
