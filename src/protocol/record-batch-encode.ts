@@ -79,6 +79,8 @@ const SMALL_COPY = 32;
  * native encodeInto plus a memcpy beats a JS measuring loop from about 32 chars on).
  */
 const LONG_STRING = 32;
+/** Lengths below this are one-byte varints (zigzag doubles them). */
+const VARINT_ONE_BYTE_LIMIT = 64;
 /** The varint for -1 (a null key or value) is one byte. */
 const NULL_LENGTH_SIZE = 1;
 const ARENA_INITIAL = 64 * 1024;
@@ -155,8 +157,8 @@ function invalid(message: string, path: string): RivuletError {
   return new RivuletError('INVALID_ARGUMENT', `${path}: ${message}`, { path });
 }
 
-/** Size of a length-prefixed nullable byte field; pushes string lengths. */
-function sizeField(v: Uint8Array | string | null | undefined, path: string): number {
+/** Size of a length-prefixed nullable byte field; pushes string lengths. `path()` names it in errors. */
+function sizeField(v: Uint8Array | string | null | undefined, path: () => string): number {
   if (v === null || v === undefined) return NULL_LENGTH_SIZE;
   let n: number;
   if (typeof v === 'string') {
@@ -164,26 +166,39 @@ function sizeField(v: Uint8Array | string | null | undefined, path: string): num
   } else if (v instanceof Uint8Array) {
     n = v.length;
   } else {
-    throw invalid('must be a Uint8Array, a string or null', path);
+    throw invalid('must be a Uint8Array, a string or null', path());
   }
   return sizeOfVarint(n) + n;
 }
 
-function sizeHeaders(headers: RecordInput['headers'], path: string): number {
-  if (headers === undefined || headers === null) return 1; // headerCount 0
+function sizeHeaders(headers: NonNullable<RecordInput['headers']>, i: number): number {
+  const path = `records/${i}/headers`;
   if (Array.isArray(headers)) {
     let size = sizeOfVarint(headers.length);
     for (let h = 0; h < headers.length; h++) {
       const header = headers[h]!;
       if (typeof header?.key !== 'string') throw invalid('header key must be a string', `${path}/${h}/key`);
-      size += sizeField(header.key, path) + sizeField(header.value, `${path}/${h}/value`);
+      size += sizeField(header.key, () => path) + sizeField(header.value, () => `${path}/${h}/value`);
     }
     return size;
   }
   const keys = Object.keys(headers);
   let size = sizeOfVarint(keys.length);
-  for (const k of keys) size += sizeField(k, path) + sizeField(headers[k], `${path}/${k}`);
+  for (const k of keys) size += sizeField(k, () => path) + sizeField(headers[k], () => `${path}/${k}`);
   return size;
+}
+
+/**
+ * Size of record `i`'s key or value (`what`), with its length prefix. Bytes and nulls, the common
+ * case, are sized inline here; strings and wrong types go through {@link sizeField}.
+ */
+function sizeKeyOrValue(v: Uint8Array | string | null | undefined, i: number, what: string): number {
+  if (v instanceof Uint8Array) {
+    const n = v.length;
+    return (n < VARINT_ONE_BYTE_LIMIT ? 1 : sizeOfVarint(n)) + n;
+  }
+  if (v === null || v === undefined) return NULL_LENGTH_SIZE;
+  return sizeField(v, () => `records/${i}/${what}`);
 }
 
 function writeString(s: string, buf: Uint8Array, pos: number): number {
@@ -207,7 +222,8 @@ function writeString(s: string, buf: Uint8Array, pos: number): number {
 
 function writeBytes(v: Uint8Array, buf: Uint8Array, pos: number): number {
   const n = v.length;
-  pos = encodeVarint(n, buf, pos);
+  if (n < VARINT_ONE_BYTE_LIMIT) buf[pos++] = n << 1;
+  else pos = encodeVarint(n, buf, pos);
   if (n < SMALL_COPY) {
     for (let i = 0; i < n; i++) buf[pos + i] = v[i]!;
   } else {
@@ -297,20 +313,22 @@ export function encodeRecordBatch(records: RecordInput[], opts: BatchOptions = {
   for (let i = 0; i < count; i++) {
     const r = records[i]!;
     if (r === null || typeof r !== 'object') throw invalid('must be an object', `records/${i}`);
-    const ts = r.timestamp === undefined ? defaultTimestamp : checkSafeInteger(r.timestamp, `records/${i}/timestamp`);
+    const t = r.timestamp;
+    const ts = t === undefined ? defaultTimestamp : Number.isSafeInteger(t) ? t : checkSafeInteger(t, `records/${i}/timestamp`);
     if (i === 0) {
       baseTimestamp = ts;
       maxTimestamp = ts;
     } else if (ts > maxTimestamp) {
       maxTimestamp = ts;
     }
+    const h = r.headers;
     const body =
       1 + // attributes
       sizeOfVarlong(ts - baseTimestamp) +
       sizeOfVarint(i) +
-      sizeField(r.key, `records/${i}/key`) +
-      sizeField(r.value, `records/${i}/value`) +
-      sizeHeaders(r.headers, `records/${i}/headers`);
+      sizeKeyOrValue(r.key, i, 'key') +
+      sizeKeyOrValue(r.value, i, 'value') +
+      (h === undefined || h === null ? 1 : sizeHeaders(h, i)); // headerCount 0 is one byte
     bodySizes[i] = body;
     recordsSize += sizeOfVarint(body) + body;
   }
@@ -325,9 +343,13 @@ export function encodeRecordBatch(records: RecordInput[], opts: BatchOptions = {
     out[pos++] = 0; // record attributes
     pos = encodeVarlong((r.timestamp ?? defaultTimestamp) - baseTimestamp, out, pos);
     pos = encodeVarint(i, out, pos);
-    pos = writeField(r.key, out, pos);
-    pos = writeField(r.value, out, pos);
-    pos = writeHeaders(r.headers, out, pos);
+    const k = r.key;
+    pos = k instanceof Uint8Array ? writeBytes(k, out, pos) : writeField(k, out, pos);
+    const v = r.value;
+    pos = v instanceof Uint8Array ? writeBytes(v, out, pos) : writeField(v, out, pos);
+    const h = r.headers;
+    if (h === undefined || h === null) out[pos++] = 0; // headerCount 0
+    else pos = writeHeaders(h, out, pos);
   }
   if (arena.length > ARENA_KEEP) arena = new Uint8Array(ARENA_INITIAL);
   if (pos !== out.length) {
