@@ -293,6 +293,7 @@ export class Consumer implements AsyncIterable<Batch> {
       if (current !== undefined && current.state.generation === current.generation) {
         current.state.position = current.messages[current.messages.length - 1]!.offset + 1;
       }
+      current?.release();
       current = undefined;
     };
     return {
@@ -302,6 +303,7 @@ export class Consumer implements AsyncIterable<Batch> {
           while (queue.length > 0) {
             const b = queue.shift()!;
             if (b.state.generation !== b.generation || b.state.paused) continue;
+            if (b.messages.length === 0) continue; // decoded here; a corrupt record throws
             current = b;
             return { done: false, value: toBatch(b) };
           }
@@ -380,7 +382,11 @@ export class Consumer implements AsyncIterable<Batch> {
       );
       let next = 0;
       const worker = async () => {
-        while (next < live.length && !this.stopped) await this.handle(live[next++]!, config);
+        while (next < live.length && !this.stopped) {
+          const b = live[next++]!;
+          await this.handle(b, config);
+          b.release();
+        }
       };
       group?.busy(true);
       try {
@@ -395,6 +401,8 @@ export class Consumer implements AsyncIterable<Batch> {
   private async handle(b: FetchedBatch, config: ConsumerRunConfig): Promise<void> {
     const s = b.state;
     const stale = () => s.generation !== b.generation;
+    // Decoded here, outside the handler's retries: a corrupt record ends the run, as a fetch error does.
+    if (b.messages.length === 0) return;
     try {
       if (config.eachBatch !== undefined) {
         await this.handleBatch(b, config, stale);

@@ -14,7 +14,15 @@ import { RivuletError } from '../errors.js';
 import { Fetch, type FetchPartitionResponse } from '../protocol/apis/fetch.js';
 import { ListOffsets } from '../protocol/apis/list-offsets.js';
 import { EARLIEST_TIMESTAMP, LATEST_TIMESTAMP } from '../protocol/apis/common.js';
-import { type BatchHeader, decodeRecordBatchesInto, type RecordBuilder } from '../protocol/record-batch.js';
+import {
+  type BatchHeader,
+  batchSize,
+  decodeRecordBatchesInto,
+  HEADER_SIZE_UP_TO_MAGIC,
+  type RecordBuilder,
+  readBatchHeader,
+  verifyBatchCrc,
+} from '../protocol/record-batch.js';
 import { bytesView, headersObject, NO_HEADERS } from './bytes.js';
 import type { Cluster } from './cluster.js';
 import type { Connection } from './connection.js';
@@ -73,10 +81,16 @@ export class PartitionState {
 }
 
 export interface FetchedBatch {
-  state: PartitionState;
-  generation: number;
-  messages: KafkaMessage[];
-  highWatermark: number;
+  readonly state: PartitionState;
+  readonly generation: number;
+  /** Decoded on first access; may be empty (every record before the fetch offset). */
+  readonly messages: KafkaMessage[];
+  readonly highWatermark: number;
+  /**
+   * Handled: drop the references to its messages and bytes (the rest of the fetch may take a
+   * while, and messages that die young cost the GC almost nothing). `messages` is empty after.
+   */
+  release(): void;
 }
 
 export class Fetcher {
@@ -310,19 +324,14 @@ export class Fetcher {
           continue;
         }
         a.s.highWatermark = p.highWatermark;
-        let messages: KafkaMessage[];
+        const where = `${t.name}/${p.index} at offset ${a.offset}`;
+        let batch: FetchedBatch | undefined;
         try {
-          messages = this.decode(a.s, chunks);
+          batch = this.scan(a.s, a.generation, chunks, p.highWatermark, where);
         } catch (err) {
-          // Bytes that fail their CRC or layout will fail the same way next time: stop, saying where.
-          const why = err instanceof Error ? err.message : String(err);
-          throw new RivuletError('CORRUPT_MESSAGE', `${t.name}/${p.index} at offset ${a.offset}: ${why}`, {
-            retriable: false,
-            path: `${t.name}/${p.index}`,
-            cause: err,
-          });
+          throw corruptAt(where, `${t.name}/${p.index}`, err);
         }
-        if (messages.length > 0) out.push({ state: a.s, generation: a.generation, messages, highWatermark: p.highWatermark });
+        if (batch !== undefined) out.push(batch);
       }
     }
     // Partitions that answered are delivered; an error elsewhere makes the loop back off.
@@ -349,40 +358,131 @@ export class Fetcher {
     return err;
   }
 
-  /** Decodes fetched chunks into messages at or after the fetch offset, and moves the fetch offset on. */
-  private decode(s: PartitionState, chunks: Uint8Array[]): KafkaMessage[] {
-    const messages: KafkaMessage[] = [];
+  /**
+   * Checks fetched chunks and moves the fetch offset past them; returns what to hand out, or
+   * undefined when nothing is at or after the fetch offset. Only batch headers are read here (and
+   * CRCs verified): the records are decoded when the consumer first looks at the messages, one
+   * partition at a time, so the messages of a whole fetch (and of the one fetched ahead) never
+   * live at once, and most die young. A start by timestamp decodes at once (it moves the position).
+   */
+  private scan(s: PartitionState, generation: number, chunks: Uint8Array[], highWatermark: number, where: string): FetchedBatch | undefined {
+    if (s.skipBeforeTimestamp !== undefined) {
+      const messages = this.decode(s, chunks);
+      return messages.length > 0 ? new FetchedMessages(s, generation, highWatermark, messages, [], -1, where) : undefined;
+    }
     const from = s.fetchOffset;
     let next = from;
-    const onBatch = (batch: BatchHeader, first: number): void => {
-      const end = batch.baseOffset + batch.lastOffsetDelta + 1;
-      if (end > next) next = end;
-      if (batch.isControl) {
-        messages.length = first;
-        return;
-      }
-      // A fetch returns the whole batch holding the offset asked for: drop what is before it.
-      if (batch.baseOffset >= from && s.skipBeforeTimestamp === undefined) return;
-      let kept = first;
-      for (let i = first; i < messages.length; i++) {
-        const m = messages[i]!;
-        if (m.offset < from) continue;
-        if (s.skipBeforeTimestamp !== undefined) {
-          if (m.timestamp < s.skipBeforeTimestamp) {
-            if (s.position <= m.offset) s.position = m.offset + 1;
-            continue;
-          }
-          s.skipBeforeTimestamp = undefined;
+    let any = false;
+    const verify = this.opts.verifyCrc;
+    for (const chunk of chunks) {
+      const len = chunk.length;
+      let pos = 0;
+      // As decodeRecordBatches: a trailing partial batch (a fetch cut at maxBytes) is ignored.
+      while (len - pos >= HEADER_SIZE_UP_TO_MAGIC) {
+        const size = batchSize(chunk, pos);
+        if (len - pos < size) break;
+        const h = readBatchHeader(chunk, pos);
+        if (verify && !verifyBatchCrc(chunk, pos)) {
+          throw new RivuletError('CORRUPT_MESSAGE', `batch at byte ${pos} (baseOffset ${h.baseOffset}): CRC mismatch, stored 0x${h.crc.toString(16).padStart(8, '0')}`);
         }
-        messages[kept++] = m;
+        const end = h.baseOffset + h.lastOffsetDelta + 1;
+        if (end > next) next = end;
+        if (!h.isControl && h.recordCount > 0 && end > from) any = true;
+        pos += size;
       }
-      messages.length = kept;
-    };
-    const opts = { verifyCrc: this.opts.verifyCrc };
-    for (const chunk of chunks) decodeRecordBatchesInto(chunk, opts, buildMessage, messages, onBatch);
+    }
+    s.fetchOffset = next;
+    return any ? new FetchedMessages(s, generation, highWatermark, undefined, chunks, from, where) : undefined;
+  }
+
+  /** Decodes fetched chunks into messages at or after the fetch offset, and moves the fetch offset on. */
+  private decode(s: PartitionState, chunks: Uint8Array[]): KafkaMessage[] {
+    const { messages, next } = decodeMessages(chunks, s.fetchOffset, this.opts.verifyCrc, s);
     s.fetchOffset = next;
     return messages;
   }
+}
+
+/** A partition's fetched data; its messages are decoded on first access (CRCs were checked on arrival). */
+class FetchedMessages implements FetchedBatch {
+  private decoded: KafkaMessage[] | undefined;
+
+  constructor(
+    readonly state: PartitionState,
+    readonly generation: number,
+    readonly highWatermark: number,
+    decoded: KafkaMessage[] | undefined,
+    private chunks: Uint8Array[],
+    private readonly from: number,
+    private readonly where: string,
+  ) {
+    this.decoded = decoded;
+  }
+
+  /** Throws CORRUPT_MESSAGE (not retriable) when a record inside a CRC-valid batch cannot be read. */
+  get messages(): KafkaMessage[] {
+    if (this.decoded === undefined) {
+      try {
+        this.decoded = decodeMessages(this.chunks, this.from, false, undefined).messages;
+      } catch (err) {
+        throw corruptAt(this.where, `${this.state.topic}/${this.state.partition}`, err);
+      }
+      this.chunks = [];
+    }
+    return this.decoded;
+  }
+
+  release(): void {
+    this.decoded = [];
+    this.chunks = [];
+  }
+}
+
+/** Bytes that fail their CRC or layout will fail the same way next time: stop, saying where. */
+function corruptAt(where: string, path: string, err: unknown): RivuletError {
+  const why = err instanceof Error ? err.message : String(err);
+  return new RivuletError('CORRUPT_MESSAGE', `${where}: ${why}`, { retriable: false, path, cause: err });
+}
+
+/**
+ * The messages at or after `from` in `chunks`, and the offset after the last batch. With `s`, a
+ * start by timestamp skips the records before it (moving `s.position` past them).
+ */
+function decodeMessages(
+  chunks: Uint8Array[],
+  from: number,
+  verifyCrc: boolean,
+  s: PartitionState | undefined,
+): { messages: KafkaMessage[]; next: number } {
+  const messages: KafkaMessage[] = [];
+  let next = from;
+  const onBatch = (batch: BatchHeader, first: number): void => {
+    const end = batch.baseOffset + batch.lastOffsetDelta + 1;
+    if (end > next) next = end;
+    if (batch.isControl) {
+      messages.length = first;
+      return;
+    }
+    // A fetch returns the whole batch holding the offset asked for: drop what is before it.
+    if (batch.baseOffset >= from && s?.skipBeforeTimestamp === undefined) return;
+    let kept = first;
+    for (let i = first; i < messages.length; i++) {
+      const m = messages[i]!;
+      if (m.offset < from) continue;
+      if (s?.skipBeforeTimestamp !== undefined) {
+        if (m.timestamp < s.skipBeforeTimestamp) {
+          if (s.position <= m.offset) s.position = m.offset + 1;
+          continue;
+        }
+        s.skipBeforeTimestamp = undefined;
+      }
+      messages[kept++] = m;
+    }
+    messages.length = kept;
+  };
+  const opts = { verifyCrc };
+  for (const chunk of chunks) decodeRecordBatchesInto(chunk, opts, buildMessage, messages, onBatch);
+  return { messages, next };
 }
 
 /** Each record straight into the message handed out: byte views over the fetched bytes, no copies. */
