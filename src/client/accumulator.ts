@@ -11,7 +11,7 @@
  * order and, with idempotence, their sequence numbers: the broker drops any it already has.
  */
 import type { CompressionType } from '../protocol/compression.js';
-import type { RecordInput } from '../protocol/record-batch.js';
+import { decodeRecordBatch, type RecordInput } from '../protocol/record-batch.js';
 import { RECORD_BATCH_OVERHEAD } from '../protocol/record-batch-layout.js';
 
 /** Bytes of a record beyond its key, value and headers, at most (length, attributes, deltas, lengths). */
@@ -33,7 +33,7 @@ export class OutgoingBatch {
   readonly acks: WireAcks;
   readonly compression: CompressionType;
   readonly createdAt: number;
-  /** Kept until settled (a batch the broker finds too large is split and encoded again). */
+  /** Until encoded; a batch the broker finds too large is split from its bytes. */
   records: RecordInput[] = [];
   recordCount = 0;
   estimatedBytes = RECORD_BATCH_OVERHEAD;
@@ -100,7 +100,8 @@ export class OutgoingBatch {
   /** Splits an unsettled batch of two or more records into two halves that take its place. */
   split(now: number): [OutgoingBatch, OutgoingBatch] {
     const half = this.recordCount >>> 1;
-    const parts = [this.records.slice(0, half), this.records.slice(half)].map((records, i) => {
+    const all = this.bytes === undefined ? this.records : recordsOf(this.bytes);
+    const parts = [all.slice(0, half), all.slice(half)].map((records, i) => {
       const b = new OutgoingBatch(this.topic, this.partition, this.acks, this.compression, now, this.order + (i * this.span) / 2, this.span / 2);
       b.records = records;
       b.recordCount = records.length;
@@ -129,6 +130,16 @@ export class OutgoingBatch {
     if (c === undefined) return this.error;
     return index < c[0].recordCount ? c[0].errorOf(index) : c[1].errorOf(index - c[0].recordCount);
   }
+}
+
+/** The records of an encoded batch, back as inputs (keys and values are views into `bytes`). */
+function recordsOf(bytes: Uint8Array): RecordInput[] {
+  return decodeRecordBatch(bytes, 0, false).records.map((r) => ({
+    key: r.key,
+    value: r.value,
+    headers: r.headers,
+    timestamp: r.timestamp,
+  }));
 }
 
 export class PartitionQueue {

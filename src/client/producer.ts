@@ -142,6 +142,37 @@ export class Producer {
       }
       if (this.cluster.isClosed) throw new RivuletError('CLIENT_CLOSED', 'the client was closed');
     }
+    const { batches, indexes, waits, total } = this.enqueue(list, metas, acks, compression);
+    this.sender.wake();
+    await Promise.all(Array.from(waits, (b) => b.done));
+    for (const b of waits) {
+      if (b.children === undefined && b.error === undefined) continue;
+      // Some record of this call was not written (batches are shared with other calls: look per record).
+      for (let i = 0; i < total; i++) {
+        if (batches[i] !== b) continue;
+        const err = b.errorOf(indexes[i]!);
+        if (err !== undefined) throw err;
+      }
+    }
+    const out: RecordMetadata[] = new Array(total);
+    for (let i = 0; i < total; i++) {
+      const b = batches[i]!;
+      out[i] = { topic: b.topic, partition: b.partition, offset: b.offsetOf(indexes[i]!) };
+    }
+    return out;
+  }
+
+  /**
+   * Checks every message, then queues them all (synchronously, so a bad one fails the call and
+   * sends nothing). A method of its own so that the records and scratch arrays are not held
+   * across sendBatch's wait: only the batches and indexes are.
+   */
+  private enqueue(
+    list: TopicMessages[],
+    metas: TopicInfo[],
+    acks: WireAcks,
+    compression: CompressionType,
+  ): { batches: OutgoingBatch[]; indexes: Int32Array; waits: Set<OutgoingBatch>; total: number } {
     // Every message is checked before any is queued, so a bad one fails the call and sends nothing.
     // Parallel arrays, one slot per message: this is the hot path of a many-message send.
     const now = Date.now();
@@ -184,23 +215,7 @@ export class Producer {
         last = b;
       }
     }
-    this.sender.wake();
-    await Promise.all(Array.from(waits, (b) => b.done));
-    for (const b of waits) {
-      if (b.children === undefined && b.error === undefined) continue;
-      // Some record of this call was not written (batches are shared with other calls: look per record).
-      for (let i = 0; i < total; i++) {
-        if (batches[i] !== b) continue;
-        const err = b.errorOf(indexes[i]!);
-        if (err !== undefined) throw err;
-      }
-    }
-    const out: RecordMetadata[] = new Array(total);
-    for (let i = 0; i < total; i++) {
-      const b = batches[i]!;
-      out[i] = { topic: b.topic, partition: b.partition, offset: b.offsetOf(indexes[i]!) };
-    }
-    return out;
+    return { batches, indexes, waits, total };
   }
 
   /** Sends everything accumulated now (ignoring lingerMs) and waits until all of it is settled. */

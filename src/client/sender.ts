@@ -220,6 +220,9 @@ export class Sender {
       return false;
     }
     b.bytes = bytes;
+    // The bytes hold everything now (a split decodes them): let the records go while the batch
+    // waits for its answer, so they die young.
+    b.records = [];
     b.baseSequence = seq;
     b.producerEpoch = idempotent ? this.identity.producerEpoch : -1;
     if (idempotent) q.nextSequence = nextSequence(seq, b.recordCount);
