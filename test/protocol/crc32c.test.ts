@@ -64,7 +64,7 @@ test('start/end select a window, the same as a subarray of it', () => {
   }
 });
 
-test('the slicing-by-8 table path agrees with a bitwise CRC for every length up to 64', () => {
+test('the slicing-by-16 table path agrees with a bitwise CRC for every length up to 64', () => {
   const data = Uint8Array.from({ length: 64 }, (_, i) => (i * 73 + 41) & 0xff);
   for (let n = 0; n <= 64; n++) {
     assert.equal(crc32c(data.subarray(0, n)), bitwiseCrc32c(data.subarray(0, n)), `length ${n}`);
@@ -75,4 +75,16 @@ test('works on a Node Buffer that is a slice of a larger pool', () => {
   const pooled = Buffer.from('xx123456789yy').subarray(2, 11);
   assert.notEqual(pooled.byteOffset, 0);
   assert.equal(crc32c(pooled), 0xe3069283);
+});
+
+test('the word-at-a-time path agrees with a bitwise CRC at every alignment and length around its threshold', () => {
+  const data = new Uint8Array(400);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 2654435761) >>> 24;
+  for (let shift = 0; shift < 4; shift++) {
+    for (const length of [63, 64, 65, 67, 80, 127, 128, 131, 200, 396 - shift]) {
+      const window = data.subarray(shift, shift + length);
+      assert.equal(crc32c(window), bitwiseCrc32c(window), `shift ${shift}, length ${length}`);
+      assert.equal(crc32c(data, 0, shift, shift + length), bitwiseCrc32c(window), `start ${shift}, length ${length}`);
+    }
+  }
 });
