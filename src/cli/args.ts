@@ -166,3 +166,49 @@ export function resolveBrokers(flag: string | undefined, env: NodeJS.ProcessEnv 
     return url.replace(/\/+$/, '');
   });
 }
+
+export interface SubcommandSpec<S extends OptionSpecs, Sub extends string> {
+  /** The command's name, for messages: `topics`, `groups`. */
+  command: string;
+  help: string;
+  subcommands: readonly Sub[];
+  options: S;
+  /** Which of the command's own options each subcommand accepts (client options always apply). */
+  allowed: Record<Sub, ReadonlyArray<keyof S>>;
+}
+
+/**
+ * The front of a `<command> <subcommand> [options]` command: help with no subcommand (exit 2) or
+ * with --help (exit 0), unknown subcommands and options that don't apply to the subcommand as
+ * usage errors. Returns an exit code when there is nothing left to do.
+ */
+export function parseSubcommand<S extends OptionSpecs, Sub extends string>(
+  argv: string[],
+  spec: SubcommandSpec<S, Sub>,
+): number | ({ subcommand: Sub } & Parsed<S>) {
+  const [sub, ...rest] = argv;
+  if (sub === undefined) {
+    process.stderr.write(spec.help);
+    return EXIT_USAGE;
+  }
+  if (sub === '--help' || sub === '-h' || sub === 'help') {
+    process.stdout.write(spec.help);
+    return EXIT_OK;
+  }
+  if (!(spec.subcommands as readonly string[]).includes(sub)) {
+    throw new UsageError(`unknown subcommand '${spec.command} ${sub}'`);
+  }
+  const parsed = parseCommandArgs(rest, spec.options);
+  if (parsed.values.help) {
+    process.stdout.write(spec.help);
+    return EXIT_OK;
+  }
+  const subcommand = sub as Sub;
+  const allAllowed = new Set<keyof S>(spec.subcommands.flatMap((s) => spec.allowed[s]));
+  for (const key of allAllowed) {
+    if (parsed.values[key] !== undefined && !spec.allowed[subcommand].includes(key)) {
+      throw new UsageError(`--${String(key)} does not apply to '${spec.command} ${subcommand}'`);
+    }
+  }
+  return { subcommand, ...parsed };
+}

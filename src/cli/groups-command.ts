@@ -10,9 +10,9 @@ import {
   CLIENT_OPTIONS,
   CliError,
   EXIT_OK,
-  EXIT_USAGE,
   expectPositionals,
-  parseCommandArgs,
+  type Parsed,
+  parseSubcommand,
   parseIntOption,
   parseTimestamp,
   UsageError,
@@ -56,7 +56,7 @@ const OPTIONS = {
   json: { type: 'boolean' },
 } as const;
 
-type Values = ReturnType<typeof parseCommandArgs<typeof OPTIONS>>['values'];
+type Values = Parsed<typeof OPTIONS>['values'];
 
 const SUBCOMMANDS = ['list', 'describe', 'reset-offsets', 'delete'] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
@@ -70,27 +70,15 @@ const ALLOWED: Record<Subcommand, Array<keyof typeof OPTIONS>> = {
 };
 
 export async function groupsCommand(argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub === undefined) {
-    process.stderr.write(HELP);
-    return EXIT_USAGE;
-  }
-  if (sub === '--help' || sub === '-h' || sub === 'help') {
-    process.stdout.write(HELP);
-    return EXIT_OK;
-  }
-  if (!(SUBCOMMANDS as readonly string[]).includes(sub)) throw new UsageError(`unknown subcommand 'groups ${sub}'`);
-  const { values, positionals } = parseCommandArgs(rest, OPTIONS);
-  if (values.help) {
-    process.stdout.write(HELP);
-    return EXIT_OK;
-  }
-  const subcommand = sub as Subcommand;
-  for (const key of ['json', ...RESET_OPTIONS] as const) {
-    if (values[key] !== undefined && !ALLOWED[subcommand].includes(key)) {
-      throw new UsageError(`--${key} does not apply to 'groups ${subcommand}'`);
-    }
-  }
+  const parsed = parseSubcommand(argv, {
+    command: 'groups',
+    help: HELP,
+    subcommands: SUBCOMMANDS,
+    options: OPTIONS,
+    allowed: ALLOWED,
+  });
+  if (typeof parsed === 'number') return parsed;
+  const { subcommand, values, positionals } = parsed;
   if (subcommand === 'list') {
     expectPositionals(positionals, []);
     return list(values);

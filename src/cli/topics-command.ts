@@ -9,9 +9,9 @@ import {
   CLIENT_OPTIONS,
   CliError,
   EXIT_OK,
-  EXIT_USAGE,
   expectPositionals,
-  parseCommandArgs,
+  type Parsed,
+  parseSubcommand,
   parseIntOption,
   parseKeyValues,
   UsageError,
@@ -53,7 +53,7 @@ const OPTIONS = {
   json: { type: 'boolean' },
 } as const;
 
-type Values = ReturnType<typeof parseCommandArgs<typeof OPTIONS>>['values'];
+type Values = Parsed<typeof OPTIONS>['values'];
 
 const SUBCOMMANDS = ['create', 'list', 'describe', 'alter', 'delete'] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
@@ -68,27 +68,15 @@ const ALLOWED: Record<Subcommand, Array<keyof typeof OPTIONS>> = {
 };
 
 export async function topicsCommand(argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub === undefined) {
-    process.stderr.write(HELP);
-    return EXIT_USAGE;
-  }
-  if (sub === '--help' || sub === '-h' || sub === 'help') {
-    process.stdout.write(HELP);
-    return EXIT_OK;
-  }
-  if (!(SUBCOMMANDS as readonly string[]).includes(sub)) throw new UsageError(`unknown subcommand 'topics ${sub}'`);
-  const { values, positionals } = parseCommandArgs(rest, OPTIONS);
-  if (values.help) {
-    process.stdout.write(HELP);
-    return EXIT_OK;
-  }
-  const subcommand = sub as Subcommand;
-  for (const key of ['partitions', 'config', 'delete-config', 'json'] as const) {
-    if (values[key] !== undefined && !ALLOWED[subcommand].includes(key)) {
-      throw new UsageError(`--${key} does not apply to 'topics ${subcommand}'`);
-    }
-  }
+  const parsed = parseSubcommand(argv, {
+    command: 'topics',
+    help: HELP,
+    subcommands: SUBCOMMANDS,
+    options: OPTIONS,
+    allowed: ALLOWED,
+  });
+  if (typeof parsed === 'number') return parsed;
+  const { subcommand, values, positionals } = parsed;
   if (subcommand === 'list') {
     expectPositionals(positionals, []);
     return list(values);
