@@ -1,0 +1,333 @@
+/**
+ * Throughput curves: `node dist/bench/scale/curves.js --curve size,partitions,connections,group,latency
+ * [--trials 2] [--bytes 100000000] [--max-records 5000000]`. Every point runs in a fresh broker
+ * process (127.0.0.1, data in a temp dir removed afterwards, acks=all answered after fdatasync),
+ * `trials` times; a table cell is the range over trials. Beside the rates: CPU seconds of the client
+ * process(es) and of the broker over the phase, divided by the phase's wall time (1.0 = one core
+ * busy), and the whole machine's busy share from /proc/stat (2 cores, shared with other jobs).
+ *
+ * - size: 8 partitions, one producer connection; record count = bytes / size, capped at max-records.
+ * - partitions: 100 B records, `bytes` / 100 of them, one connection; topic pre-created with
+ *   segment.bytes 4 MiB and segment.index.bytes 64 KiB at every point (disk: each partition
+ *   preallocates a segment and a spare).
+ * - connections: 100 B records, 8 partitions, `perf produce --connections C`.
+ * - group: 8 partitions filled evenly (acks=1) with `bytes` / 100 records of 100 B; K members
+ *   (group-member.js, one process each) start consuming at the same moment; the rate is records /
+ *   time until every partition's last offset was delivered. Broker heartbeat interval 100 ms.
+ * - latency: produce 100 B (8 partitions, one connection) at full speed, then at half the median
+ *   rate with --throughput, for p50/p99.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import {
+  arg,
+  type BrokerHandle,
+  CPU_PRELOAD,
+  cleanup,
+  DIST,
+  fmt1,
+  fmt2,
+  fmtK,
+  fmtRange,
+  machineCpu,
+  machineLine,
+  type PerfRun,
+  perf,
+  procCpu,
+  runNode,
+  sleep,
+  startBroker,
+  track,
+} from './lib.js';
+
+const trials = Number(arg('trials', '2'));
+const totalBytes = Number(arg('bytes', '100000000'));
+const maxRecords = Number(arg('max-records', '5000000'));
+const curves = arg('curve', 'size,partitions,connections,group,latency').split(',');
+const SEG = 16 * 1024 * 1024;
+const FILL = join(DIST, 'bench', 'scale', 'fill.js');
+const MEMBER = join(DIST, 'bench', 'scale', 'group-member.js');
+
+const out: string[] = [];
+const say = (s: string) => {
+  out.push(s);
+  console.log(s);
+};
+const log = (s: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${s}`);
+
+interface Pt {
+  label: string;
+  runs: { produce?: PerfRun; consume?: PerfRun }[];
+}
+/** CPU seconds over the client process's whole life (start-up and connect included) / that wall time. */
+const cpuShare = (r: PerfRun | undefined, which: 'clientCpu' | 'brokerCpu') =>
+  r === undefined ? Number.NaN : r[which] / (r.wallMs / 1000);
+
+function table(title: string, key: string, pts: Pt[], withConsume: boolean): void {
+  say(`\n### ${title}\n`);
+  const head = [key, 'produce records/s', 'produce MB/s', 'produce p99 ms', 'client CPU / broker CPU (cores)', 'machine busy'];
+  if (withConsume) head.push('consume records/s', 'consume MB/s', 'client CPU / broker CPU (cores)');
+  say(`| ${head.join(' | ')} |`);
+  say(`|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`);
+  for (const p of pts) {
+    const pr = p.runs.map((r) => r.produce!);
+    const cells = [
+      p.label,
+      fmtRange(pr.map((r) => r.recordsPerSec), fmtK),
+      fmtRange(pr.map((r) => r.mbPerSec), fmt1),
+      fmtRange(pr.map((r) => r.latencyMs.p99), fmt1),
+      `${fmtRange(pr.map((r) => cpuShare(r, 'clientCpu')), fmt2)} / ${fmtRange(pr.map((r) => cpuShare(r, 'brokerCpu')), fmt2)}`,
+      fmtRange(pr.map((r) => r.machineBusy * 100), (n) => `${n.toFixed(0)} %`),
+    ];
+    if (withConsume) {
+      const co = p.runs.map((r) => r.consume!);
+      cells.push(
+        fmtRange(co.map((r) => r.recordsPerSec), fmtK),
+        fmtRange(co.map((r) => r.mbPerSec), fmt1),
+        `${fmtRange(co.map((r) => cpuShare(r, 'clientCpu')), fmt2)} / ${fmtRange(co.map((r) => cpuShare(r, 'brokerCpu')), fmt2)}`,
+      );
+    }
+    say(`| ${cells.join(' | ')} |`);
+  }
+}
+
+async function withBroker<T>(fn: (b: BrokerHandle) => Promise<T>, extra: string[] = []): Promise<T> {
+  const b = await startBroker(SEG, extra);
+  try {
+    return await fn(b);
+  } finally {
+    await b.stop();
+  }
+}
+
+async function sizeCurve(): Promise<void> {
+  const sizes = [10, 100, 1024, 10240, 102400];
+  const pts: Pt[] = sizes.map((s) => ({ label: `${s} B × ${Math.min(maxRecords, Math.floor(totalBytes / s))}`, runs: [] }));
+  for (let t = 0; t < trials; t++) {
+    for (const [i, s] of sizes.entries()) {
+      const n = Math.min(maxRecords, Math.floor(totalBytes / s));
+      await withBroker(async (b) => {
+        const produce = await perf(b, ['produce', '--topic', 't', '--partitions', '8', '--records', String(n), '--record-size', String(s)]);
+        const consume = await perf(b, ['consume', '--topic', 't', '--records', String(n)]);
+        pts[i]!.runs.push({ produce, consume });
+        log(`size ${s}: produce ${fmtK(produce.recordsPerSec)}/s ${fmt1(produce.mbPerSec)} MB/s, consume ${fmtK(consume.recordsPerSec)}/s`);
+      });
+    }
+  }
+  table('Throughput against record size (8 partitions, one connection, acks=all)', 'record size × records', pts, true);
+}
+
+async function partitionsCurve(): Promise<void> {
+  const counts = arg('partition-counts', '1,8,64,256').split(',').map(Number);
+  const n = Math.min(maxRecords, Math.floor(totalBytes / 100));
+  const pts: Pt[] = counts.map((p) => ({ label: String(p), runs: [] }));
+  for (let t = 0; t < trials; t++) {
+    for (const [i, p] of counts.entries()) {
+      const b = await startBroker(4 * 1024 * 1024);
+      try {
+        const c = await runNode(
+          [FILL, '--brokers', b.url, '--topic', 't', '--partitions', String(p), '--records', '0', '--config', 'segment.index.bytes=65536'],
+          60_000,
+        );
+        if (c.code !== 0) throw new Error(`create failed: ${c.stderr.slice(-800)}`);
+        const produce = await perf(b, ['produce', '--topic', 't', '--partitions', String(p), '--records', String(n), '--record-size', '100']);
+        const consume = await perf(b, ['consume', '--topic', 't', '--records', String(n)]);
+        pts[i]!.runs.push({ produce, consume });
+        log(`partitions ${p}: produce ${fmtK(produce.recordsPerSec)}/s, consume ${fmtK(consume.recordsPerSec)}/s`);
+      } finally {
+        await b.stop();
+      }
+    }
+  }
+  table(`Throughput against partitions (${n} × 100 B, one connection, acks=all; segment.bytes 4 MiB)`, 'partitions', pts, true);
+}
+
+async function connectionsCurve(): Promise<void> {
+  const conns = [1, 2, 4, 8, 16];
+  const n = Math.min(maxRecords, Math.floor(totalBytes / 100));
+  const pts: Pt[] = conns.map((c) => ({ label: String(c), runs: [] }));
+  for (let t = 0; t < trials; t++) {
+    for (const [i, c] of conns.entries()) {
+      await withBroker(async (b) => {
+        const produce = await perf(b, [
+          'produce', '--topic', 't', '--partitions', '8', '--records', String(n), '--record-size', '100', '--connections', String(c),
+        ]);
+        pts[i]!.runs.push({ produce });
+        log(`connections ${c}: produce ${fmtK(produce.recordsPerSec)}/s`);
+      });
+    }
+  }
+  table(`Produce against producer connections (${n} × 100 B, 8 partitions, acks=all; all connections in one client process)`, 'connections', pts, false);
+}
+
+interface MemberMsg {
+  records: number;
+  early: number;
+  assignment: number[];
+  bytes: number;
+  high: Record<number, number>;
+}
+
+async function groupCurve(): Promise<void> {
+  const members = [1, 2, 4, 8];
+  const n = Math.min(maxRecords, Math.floor(totalBytes / 100));
+  const rows: string[] = [];
+  const res: Record<
+    number,
+    { rate: number[]; redelivered: number[]; client: number[]; broker: number[]; busy: number[]; early: number[]; join: number[] }
+  > = {};
+  for (const k of members) res[k] = { rate: [], redelivered: [], client: [], broker: [], busy: [], early: [], join: [] };
+  for (let t = 0; t < trials; t++) {
+    for (const k of members) {
+      await withBroker(
+        async (b) => {
+          const f = await runNode([FILL, '--brokers', b.url, '--topic', 't', '--partitions', '8', '--records', String(n), '--record-size', '100'], 120_000);
+          if (f.code !== 0) throw new Error(`fill failed: ${f.stderr.slice(-800)}`);
+          const per = Math.ceil(n / 8);
+          const ends = Array.from({ length: 8 }, (_, p) => (p < n % 8 || n % 8 === 0 ? per : per - 1) - 1);
+          const kids: ChildProcess[] = [];
+          const state: MemberMsg[] = [];
+          const cpuAtExit: number[] = [];
+          let ready = 0;
+          await new Promise<void>((resolve, reject) => {
+            const timer = setTimeout(() => reject(new Error('members did not start')), 30_000);
+            for (let i = 0; i < k; i++) {
+              const c = track(
+                spawn(process.execPath, ['--import', CPU_PRELOAD, MEMBER, '--brokers', b.url, '--topic', 't', '--group', `g${t}`], {
+                  stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+                }),
+              );
+              let err = '';
+              c.stderr!.on('data', (d) => {
+                err += d;
+                const m = /__SCALE_CPU__ (\{.*\})/.exec(err);
+                if (m) {
+                  const j = JSON.parse(m[1]!);
+                  cpuAtExit[i] = j.user + j.system;
+                }
+              });
+              c.on('message', (m: unknown) => {
+                if (m === 'ready') {
+                  if (++ready === k) {
+                    clearTimeout(timer);
+                    resolve();
+                  }
+                } else state[i] = m as MemberMsg;
+              });
+              kids.push(c);
+            }
+          });
+          for (const c of kids) c.send('join');
+          const joinStart = performance.now();
+          for (;;) {
+            await sleep(20);
+            const owned = state.filter((s) => s !== undefined).flatMap((s) => s.assignment);
+            const stable = state.filter((s) => s !== undefined && s.assignment.length > 0).length === Math.min(k, 8);
+            if (stable && owned.length === 8 && new Set(owned).size === 8) break;
+            if (performance.now() - joinStart > 60_000) throw new Error(`group of ${k} not stable: ${JSON.stringify(state.map((s) => s?.assignment))}`);
+          }
+          const joinMs = performance.now() - joinStart;
+          const b0 = procCpu(b.pid);
+          const m0 = machineCpu();
+          const start = performance.now();
+          for (const c of kids) c.send('go');
+          const deadline = start + 120_000;
+          for (;;) {
+            await sleep(20);
+            const high = new Array<number>(8).fill(-1);
+            for (const s of state) if (s) for (const [p, o] of Object.entries(s.high)) high[Number(p)] = Math.max(high[Number(p)]!, o);
+            if (high.every((h, p) => h >= ends[p]!)) break;
+            if (performance.now() > deadline) throw new Error(`group of ${k} did not finish: ${JSON.stringify(high)}`);
+          }
+          const elapsed = (performance.now() - start) / 1000;
+          const b1 = procCpu(b.pid);
+          const m1 = machineCpu();
+          await Promise.all(
+            kids.map(
+              (c) =>
+                new Promise<void>((r) => {
+                  const kill = setTimeout(() => c.kill('SIGKILL'), 10_000);
+                  c.once('exit', () => {
+                    clearTimeout(kill);
+                    r();
+                  });
+                  c.send('stop');
+                }),
+            ),
+          );
+          await sleep(50);
+          const delivered = state.reduce((a, s) => a + (s?.records ?? 0), 0);
+          const r0 = res[k]!;
+          const early = state.reduce((a, s) => a + (s?.early ?? 0), 0);
+          r0.early.push(early);
+          r0.join.push(joinMs);
+          const r = res[k]!;
+          r.rate.push(n / elapsed);
+          r.redelivered.push(delivered + early - n);
+          // Client CPU includes each member's start-up and join; reported as total seconds.
+          r.client.push(cpuAtExit.reduce((a, x) => a + (x ?? 0), 0));
+          r.broker.push((b1 - b0) / elapsed);
+          r.busy.push((m1.busy - m0.busy) / Math.max(1, m1.total - m0.total));
+          log(`group ${k}: ${fmtK(n / elapsed)}/s in ${elapsed.toFixed(2)} s, delivered ${delivered} (+${early} before go), join ${joinMs.toFixed(0)} ms`);
+        },
+        ['--group-heartbeat-interval-ms', '100'],
+      );
+    }
+  }
+  for (const k of members) {
+    const r = res[k]!;
+    rows.push(
+      `| ${k} | ${fmtRange(r.rate, fmtK)} | ${fmtRange(r.rate.map((x) => (x * 100) / 1e6), fmt1)} | ${fmtRange(r.redelivered, (x) => x.toFixed(0))} | ${fmtRange(r.early, (x) => x.toFixed(0))} | ${fmtRange(r.join, (x) => x.toFixed(0))} | ${fmtRange(r.client, fmt2)} | ${fmtRange(r.broker, fmt2)} | ${fmtRange(r.busy.map((x) => x * 100), (x) => `${x.toFixed(0)} %`)} |`,
+    );
+  }
+  say(`\n### Consumers in one group (${n} × 100 B on 8 partitions, one process per member, total rate)\n`);
+  say('| members | total records/s | MB/s | records delivered twice | delivered before the start (paused too late) | join until stable, ms (not timed) | members CPU s (total, incl. start and join) | broker CPU (cores) | machine busy |');
+  say('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const r of rows) say(r);
+}
+
+async function latencyCurve(): Promise<void> {
+  const n = Math.min(maxRecords, Math.floor(totalBytes / 100));
+  const full: PerfRun[] = [];
+  const half: PerfRun[] = [];
+  for (let t = 0; t < trials; t++) {
+    await withBroker(async (b) => {
+      full.push(await perf(b, ['produce', '--topic', 't', '--partitions', '8', '--records', String(n), '--record-size', '100']));
+    });
+  }
+  const rates = full.map((r) => r.recordsPerSec).sort((a, b) => a - b);
+  const target = Math.floor(rates[Math.floor(rates.length / 2)]! / 2);
+  const hn = Math.min(n, target * 10);
+  for (let t = 0; t < trials; t++) {
+    await withBroker(async (b) => {
+      half.push(
+        await perf(b, ['produce', '--topic', 't', '--partitions', '8', '--records', String(hn), '--record-size', '100', '--throughput', String(target)]),
+      );
+    });
+  }
+  say(`\n### Produce latency at full speed and at half of it (100 B, 8 partitions, one connection, acks=all)\n`);
+  say('| load | records | records/s | p50 ms | p99 ms | p99.9 ms | broker CPU (cores) |');
+  say('|---|---:|---:|---:|---:|---:|---:|');
+  const row = (label: string, rs: PerfRun[], count: number) =>
+    say(
+      `| ${label} | ${count} | ${fmtRange(rs.map((r) => r.recordsPerSec), fmtK)} | ${fmtRange(rs.map((r) => r.latencyMs.p50), fmt1)} | ${fmtRange(rs.map((r) => r.latencyMs.p99), fmt1)} | ${fmtRange(rs.map((r) => r.latencyMs.p999), fmt1)} | ${fmtRange(rs.map((r) => cpuShare(r, 'brokerCpu')), fmt2)} |`,
+    );
+  row('full speed', full, n);
+  row(`--throughput ${target}`, half, hn);
+}
+
+console.error(machineLine());
+say(`\n${machineLine()} (start)`);
+try {
+  for (const c of curves) {
+    if (c === 'size') await sizeCurve();
+    else if (c === 'partitions') await partitionsCurve();
+    else if (c === 'connections') await connectionsCurve();
+    else if (c === 'group') await groupCurve();
+    else if (c === 'latency') await latencyCurve();
+    else throw new Error(`unknown curve '${c}'`);
+  }
+} finally {
+  cleanup();
+}
+say(`\n${machineLine()} (end)`);
