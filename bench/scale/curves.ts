@@ -65,7 +65,16 @@ const cpuShare = (r: PerfRun | undefined, which: 'clientCpu' | 'brokerCpu') =>
 
 function table(title: string, key: string, pts: Pt[], withConsume: boolean): void {
   say(`\n### ${title}\n`);
-  const head = [key, 'produce records/s', 'produce MB/s', 'produce p99 ms', 'client CPU / broker CPU (cores)', 'machine busy'];
+  const head = [
+    key,
+    'produce records/s',
+    'produce MB/s',
+    'produce p99 ms',
+    'client CPU / broker CPU (cores)',
+    'broker kernel share',
+    'fdatasyncs',
+    'machine busy',
+  ];
   if (withConsume) head.push('consume records/s', 'consume MB/s', 'client CPU / broker CPU (cores)');
   say(`| ${head.join(' | ')} |`);
   say(`|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`);
@@ -77,6 +86,8 @@ function table(title: string, key: string, pts: Pt[], withConsume: boolean): voi
       fmtRange(pr.map((r) => r.mbPerSec), fmt1),
       fmtRange(pr.map((r) => r.latencyMs.p99), fmt1),
       `${fmtRange(pr.map((r) => cpuShare(r, 'clientCpu')), fmt2)} / ${fmtRange(pr.map((r) => cpuShare(r, 'brokerCpu')), fmt2)}`,
+      fmtRange(pr.map((r) => (100 * r.brokerSys) / r.brokerCpu), (n) => `${n.toFixed(0)} %`),
+      fmtRange(pr.map((r) => r.fsyncs), (n) => n.toFixed(0)),
       fmtRange(pr.map((r) => r.machineBusy * 100), (n) => `${n.toFixed(0)} %`),
     ];
     if (withConsume) {

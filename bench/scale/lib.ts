@@ -57,9 +57,14 @@ export function track(c: ChildProcess): ChildProcess {
 
 /** utime + stime of a live process, seconds. */
 export function procCpu(pid: number): number {
+  const c = procCpuSplit(pid);
+  return c.user + c.system;
+}
+/** utime and stime of a live process (every thread), seconds. */
+export function procCpuSplit(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+  return { user: Number(f[11]) / CLK_TCK, system: Number(f[12]) / CLK_TCK };
 }
 
 /** VmRSS (and its split) of a live process, bytes. */
@@ -189,6 +194,10 @@ export interface PerfRun extends PerfJson {
   wallMs: number;
   clientCpu: number;
   brokerCpu: number;
+  /** Broker system (kernel) CPU seconds, part of brokerCpu. */
+  brokerSys: number;
+  /** fdatasync calls of the broker over the run (/metrics rivulet_fdatasync_total). */
+  fsyncs: number;
   machineBusy: number;
 }
 
@@ -197,18 +206,22 @@ export interface PerfRun extends PerfJson {
  * over the client process's whole life (so start-up and connect are included in both).
  */
 export async function perf(broker: BrokerHandle, args: string[], timeoutMs = 120_000): Promise<PerfRun> {
-  const b0 = procCpu(broker.pid);
+  const f0 = (await metrics(broker.port)).rivulet_fdatasync_total ?? Number.NaN;
+  const b0 = procCpuSplit(broker.pid);
   const m0 = machineCpu();
   const r = await runNode([CLI, 'perf', ...args, '--brokers', broker.url, '--json'], timeoutMs);
-  const b1 = procCpu(broker.pid);
+  const b1 = procCpuSplit(broker.pid);
   const m1 = machineCpu();
+  const f1 = (await metrics(broker.port)).rivulet_fdatasync_total ?? Number.NaN;
   if (r.code !== 0) throw new Error(`perf ${args.join(' ')} failed (${r.code}): ${r.stderr.slice(-1500)}`);
   const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as PerfJson;
   return {
     ...j,
     wallMs: r.wallMs,
     clientCpu: r.cpu,
-    brokerCpu: b1 - b0,
+    brokerCpu: b1.user + b1.system - b0.user - b0.system,
+    brokerSys: b1.system - b0.system,
+    fsyncs: f1 - f0,
     machineBusy: (m1.busy - m0.busy) / Math.max(1, m1.total - m0.total),
   };
 }

@@ -1,0 +1,128 @@
+/**
+ * The bare link Rivulet rides on: `node dist/bench/scale/ws-link.js [--trials 2] [--mb 1024]
+ * [--frame 65536]`. A uWebSockets.js server in a child process that counts and drops binary
+ * messages (no echo); a `ws` client (same options as the SDK's Node transport: no compression)
+ * sends `frame`-byte binary frames as fast as its backpressure allows (keeps ws.bufferedAmount
+ * under 4 MiB), `mb` MiB in all, and the clock stops when the server says it has every byte.
+ * With `--child` it is the server. Then, in the same run, `rivulet perf produce` of 1 KiB records
+ * (8 partitions, one connection, acks=all and acks=1) against a fresh broker, and the ratio.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import uWS from 'uWebSockets.js';
+import WebSocket from 'ws';
+import { arg, cleanup, fmt1, fmt2, machineLine, perf, type PerfRun, procCpu, startBroker, track } from './lib.js';
+
+if (process.argv.includes('--child')) {
+  const port = Number(arg('port', '0'));
+  let bytes = 0;
+  uWS
+    .App()
+    .ws('/*', {
+      maxPayloadLength: 16 * 1024 * 1024,
+      compression: uWS.DISABLED,
+      message: (ws, msg, isBinary) => {
+        if (!isBinary) {
+          ws.send(String(bytes));
+          return;
+        }
+        bytes += msg.byteLength;
+      },
+    })
+    .listen('127.0.0.1', port, (tok) => {
+      process.send?.(tok ? 'listening' : 'failed');
+    });
+} else {
+  const trials = Number(arg('trials', '2'));
+  const mib = Number(arg('mb', '1024'));
+  const frame = Number(arg('frame', '65536'));
+  const port = 19380 + (process.pid % 15);
+  const server = track(spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', '--port', String(port)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  const results: { gbps: number; clientCpu: number; serverCpu: number; s: number }[] = [];
+  const perfRuns: { acks: string; r: PerfRun }[] = [];
+  const n = Math.floor((200 * 1e6) / 1024);
+  try {
+    await new Promise<void>((res, rej) => {
+      server.once('message', (m) => (m === 'listening' ? res() : rej(new Error('uWS server did not listen'))));
+      setTimeout(() => rej(new Error('uWS server timeout')), 10_000);
+    });
+    const total = mib * 1024 * 1024;
+    const payload = Buffer.alloc(frame, 7);
+    for (let t = 0; t < trials; t++) {
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate: false });
+      await new Promise<void>((res, rej) => {
+        ws.once('open', () => res());
+        ws.once('error', rej);
+      });
+      // Reset the server's count: ask for it, then measure from here.
+      const ask = () =>
+        new Promise<number>((res) => {
+          ws.once('message', (d) => res(Number(d.toString())));
+          ws.send('?');
+        });
+      const base = await ask();
+      const s0 = procCpu(server.pid!);
+      const c0 = process.cpuUsage();
+      const start = performance.now();
+      let sent = 0;
+      await new Promise<void>((res) => {
+        const pump = () => {
+          while (sent < total && ws.bufferedAmount < 4 * 1024 * 1024) {
+            ws.send(payload, { binary: true });
+            sent += frame;
+          }
+          if (sent >= total) res();
+          else setImmediate(pump);
+        };
+        pump();
+      });
+      let got = 0;
+      const deadline = performance.now() + 60_000;
+      while (got < total && performance.now() < deadline) got = (await ask()) - base;
+      const secs = (performance.now() - start) / 1000;
+      const c = process.cpuUsage(c0);
+      const s1 = procCpu(server.pid!);
+      if (got < total) throw new Error(`server counted ${got} of ${total} bytes`);
+      results.push({ gbps: total / secs / 1e9, clientCpu: (c.user + c.system) / 1e6 / secs, serverCpu: (s1 - s0) / secs, s: secs });
+      console.error(`ws → uWS: ${(total / secs / 1e9).toFixed(2)} GB/s`);
+      ws.close();
+    }
+    server.kill('SIGTERM');
+    for (let t = 0; t < trials; t++) {
+      for (const acks of ['all', '1']) {
+        const b = await startBroker(16 * 1024 * 1024);
+        try {
+          const r = await perf(b, ['produce', '--topic', 't', '--partitions', '8', '--records', String(n), '--record-size', '1024', '--acks', acks]);
+          perfRuns.push({ acks, r });
+          console.error(`rivulet acks=${acks} 1 KiB: ${fmt1(r.mbPerSec)} MB/s`);
+        } finally {
+          await b.stop();
+        }
+      }
+    }
+  } finally {
+    cleanup();
+  }
+  const rng = (xs: number[], f: (n: number) => string) => (xs.length ? `${f(Math.min(...xs))}–${f(Math.max(...xs))}` : '–');
+  console.log(`\n${machineLine()}\n`);
+  console.log(`### The bare link vs Rivulet produce (${mib} MiB in ${frame}-byte frames; ${n} × 1 KiB records)\n`);
+  console.log('| path | GB/s (10^9 B/s) | sender CPU (cores) | receiver CPU (cores) |');
+  console.log('|---|---:|---:|---:|');
+  console.log(
+    `| ws client → uWS sink, ${frame} B binary frames | ${rng(results.map((r) => r.gbps), fmt2)} | ${rng(results.map((r) => r.clientCpu), fmt2)} | ${rng(results.map((r) => r.serverCpu), fmt2)} |`,
+  );
+  for (const acks of ['all', '1']) {
+    const rs = perfRuns.filter((p) => p.acks === acks).map((p) => p.r);
+    console.log(
+      `| rivulet perf produce 1 KiB, acks=${acks} | ${rng(rs.map((r) => r.mbPerSec / 1000), (x) => x.toFixed(3))} | ${rng(rs.map((r) => r.clientCpu / (r.wallMs / 1000)), fmt2)} | ${rng(rs.map((r) => r.brokerCpu / (r.wallMs / 1000)), fmt2)} |`,
+    );
+  }
+  const link = results.map((r) => r.gbps);
+  for (const acks of ['all', '1']) {
+    const rs = perfRuns.filter((p) => p.acks === acks).map((p) => p.r.mbPerSec / 1000);
+    if (rs.length && link.length)
+      console.log(
+        `\nRivulet acks=${acks} / bare link: ${(Math.min(...rs) / Math.max(...link)).toFixed(3)}–${(Math.max(...rs) / Math.min(...link)).toFixed(3)} (worst and best pairing of trials).`,
+      );
+  }
+}
