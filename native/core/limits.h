@@ -25,6 +25,32 @@ constexpr uint64_t kMaxIndexIntervalBytes = 0x7fffffffu;
 // Relative offsets are uint32 in both indexes: a segment spans at most 2^32 offsets.
 constexpr int64_t kMaxRelativeOffset = 0xffffffffll;
 
+// A segment's `.log` is mapped at its full `segment.bytes` (address space only) but its file, and
+// the blocks allocated to it, grow in steps ahead of the writer: preallocating the whole segment
+// (plus a prepared spare of the same size) reserved 2 GiB of disk per partition at Kafka's default
+// of 1 GiB, so a topic of 64 partitions took 128 GiB the moment it was created. A step is the
+// smaller of 16 MiB and an eighth of the segment: large enough that growing is one fallocate per
+// 16 MiB of appends (microseconds on ext4/XFS, done ahead of the writer by the write-ahead thread,
+// core/write_ahead.h, and at least twice its prefault window), small enough that an idle partition
+// holds little more than its data. Steps are whole pages, so the file always ends on a page
+// boundary below the mapping's end (the read-only mapping's zero fill works in pages).
+constexpr uint64_t kGrowStepBytes = 16u << 20;
+constexpr uint64_t kGrowStepsPerSegment = 8;
+constexpr uint64_t kGrowPageBytes = 4096;
+
+constexpr uint64_t GrowStepBytes(uint64_t segmentBytes) {
+  const uint64_t eighth = segmentBytes / kGrowStepsPerSegment;
+  const uint64_t step = eighth < kGrowStepBytes ? eighth : kGrowStepBytes;
+  return step < kGrowPageBytes ? kGrowPageBytes : (step + kGrowPageBytes - 1) / kGrowPageBytes * kGrowPageBytes;
+}
+
+// Where the file should end for a writer at `position`: the step boundary at least half a step
+// past it (so the file stays half a step, at least, ahead of the writer), never past `limit`.
+constexpr uint64_t GrowTargetBytes(uint64_t position, uint64_t step, uint64_t limit) {
+  const uint64_t target = (position + step / 2 + step - 1) / step * step;
+  return target < limit ? target : limit;
+}
+
 // Page granularity used when measuring how much non-zero garbage follows a cut (recovery report).
 constexpr uint64_t kScanPageBytes = 4096;
 

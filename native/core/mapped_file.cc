@@ -78,8 +78,11 @@ MappedFile::~MappedFile() {
   });
 }
 
-Status MappedFile::Reserve(uint64_t bytes) {
-  if (bytes <= fileBytes_) return Status::Ok();
+Status MappedFile::Reserve(uint64_t bytes, const std::atomic<bool>* cancel) {
+  std::lock_guard<std::mutex> lock(resizeMutex_);
+  if (cancel != nullptr && cancel->load()) return Status::Ok();
+  const uint64_t before = fileBytes_.load(std::memory_order_relaxed);
+  if (bytes <= before) return Status::Ok();
   if (bytes > mapBytes_) {
     return Status(ErrorCode::kInvalid,
                   "cannot grow " + path_ + " to " + std::to_string(bytes) + " bytes past its mapping of " +
@@ -93,7 +96,7 @@ Status MappedFile::Reserve(uint64_t bytes) {
   if (err != 0) {
     // A failed posix_fallocate may still have extended the file; put the size back so that what
     // we believe about the file and what is on disk agree.
-    if (ftruncate(fd_, static_cast<off_t>(fileBytes_)) != 0) {
+    if (ftruncate(fd_, static_cast<off_t>(before)) != 0) {
       // Nothing more to do: fileBytes_ stays the smaller, safe value.
     }
     return Status::FromErrno(err, "posix_fallocate", path_);
@@ -101,41 +104,58 @@ Status MappedFile::Reserve(uint64_t bytes) {
   if (zeroFillPastEnd_) {
     // Until this succeeds, the new pages still read as zeros: nothing is lost by failing here,
     // and the next Reserve maps them again.
-    Status status = MapReadOnly(fileBytes_, bytes, true);
+    Status status = MapReadOnly(before, bytes, true);
     if (!status.ok()) return status;
   }
-  fileBytes_ = bytes;
+  fileBytes_.store(bytes, std::memory_order_release);
   return Status::Ok();
 }
 
 Status MappedFile::Truncate(uint64_t bytes) {
+  std::lock_guard<std::mutex> lock(resizeMutex_);
+  const uint64_t before = fileBytes_.load(std::memory_order_relaxed);
   if (bytes > mapBytes_) {
     return Status(ErrorCode::kInvalid, "cannot size " + path_ + " past its mapping", 0, path_);
   }
   // Shrinking: zeros go under the read-only pages first, so no reader ever finds them past the
   // end of the file (a reader of bytes being cut off sees them turn to zeros, as they were).
-  if (zeroFillPastEnd_ && bytes < fileBytes_) {
-    Status status = MapReadOnly(bytes, fileBytes_, false);
-    if (!status.ok()) return status;
+  // The size goes down before the file does: a concurrent reader of fileBytes() never gets a
+  // size the file no longer has.
+  if (bytes < before) fileBytes_.store(bytes, std::memory_order_release);
+  if (zeroFillPastEnd_ && bytes < before) {
+    Status status = MapReadOnly(bytes, before, false);
+    if (!status.ok()) {
+      fileBytes_.store(before, std::memory_order_release);
+      return status;
+    }
   }
   int rc;
   do {
     rc = ftruncate(fd_, static_cast<off_t>(bytes));
   } while (rc != 0 && errno == EINTR);
-  if (rc != 0) return Status::FromErrno(errno, "ftruncate", path_);
-  const uint64_t before = fileBytes_;
-  fileBytes_ = bytes;
+  if (rc != 0) {
+    const int err = errno;
+    // Shrinking failed: the file keeps its size, but the pages past `bytes` now read zeros
+    // through the read-only mapping; keep the smaller size, which is safe to write up to.
+    return Status::FromErrno(err, "ftruncate", path_);
+  }
   if (zeroFillPastEnd_ && bytes > before) {
     Status status = MapReadOnly(before, bytes, true);
-    if (!status.ok() && ftruncate(fd_, static_cast<off_t>(before)) == 0) fileBytes_ = before;
-    return status;
+    if (!status.ok()) {
+      if (ftruncate(fd_, static_cast<off_t>(before)) != 0) {
+        // The file stays longer than we say; the smaller size is the safe one.
+      }
+      return status;
+    }
   }
+  if (bytes > before) fileBytes_.store(bytes, std::memory_order_release);
   return Status::Ok();
 }
 
 Status MappedFile::ZeroFillPastEnd() {
+  std::lock_guard<std::mutex> lock(resizeMutex_);
   if (zeroFillPastEnd_) return Status::Ok();
-  Status status = MapReadOnly(fileBytes_, mapBytes_, false);
+  Status status = MapReadOnly(fileBytes_.load(std::memory_order_relaxed), mapBytes_, false);
   if (status.ok()) zeroFillPastEnd_ = true;
   return status;
 }

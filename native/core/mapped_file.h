@@ -8,11 +8,16 @@
 // if the file was destroyed, that and the unlink happen on the background thread.
 //
 // The mapping is reserved once at its full length (max(file size, the configured limit)) and the
-// file grows inside it with posix_fallocate. Touching a page past end of file raises SIGBUS, so
-// the writer only accesses [0, fileBytes()); allocating blocks up front (not a sparse file) is
-// what keeps a write into the mapping from faulting when the disk fills up: ENOSPC surfaces from
-// Reserve() instead. (Copy-on-write filesystems such as btrfs or ZFS can still fail at write-back;
-// Rivulet expects ext4 or XFS.)
+// file grows inside it with posix_fallocate, in steps (core/limits.h). Touching a page past end of
+// file raises SIGBUS, so nobody writes or prefaults outside [0, fileBytes()); allocating blocks
+// before they are written (not a sparse file) is what keeps a write into the mapping from faulting
+// when the disk fills up: ENOSPC surfaces from Reserve() instead. (Copy-on-write filesystems such
+// as btrfs or ZFS can still fail at write-back; Rivulet expects ext4 or XFS.)
+//
+// Threads: the owner (the event loop) and the write-ahead thread may both grow the file (Reserve);
+// only the owner shrinks it (Truncate). Resizes are serialised by a mutex, and fileBytes() is
+// published only once the blocks are allocated and the read-only pages map the file again, so a
+// size read on any thread is always safe to write up to.
 //
 // A file whose read-only mapping is handed out whole (ZeroFillPastEnd: the `.log`, whose zero-copy
 // views are slices of one JavaScript ArrayBuffer over it) keeps that mapping readable over its
@@ -24,6 +29,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "core/status.h"
@@ -44,13 +50,17 @@ class MappedFile {
   uint8_t* writable() const { return rw_; }
   const uint8_t* readable() const { return ro_; }
   uint64_t mapBytes() const { return mapBytes_; }
-  // The file's size as this object last set or observed it (only the owning thread changes it).
-  uint64_t fileBytes() const { return fileBytes_; }
+  // The file's size as this object last set or observed it: allocated up to there.
+  uint64_t fileBytes() const { return fileBytes_.load(std::memory_order_acquire); }
   const std::string& path() const { return path_; }
   int fd() const { return fd_; }
 
-  // Allocates blocks so the file is at least `bytes` long (at most mapBytes()).
-  Status Reserve(uint64_t bytes);
+  // Allocates blocks so the file is at least `bytes` long (at most mapBytes()). With `cancel`, does
+  // nothing once *cancel is set (checked under the resize lock: see WaitForResize).
+  Status Reserve(uint64_t bytes, const std::atomic<bool>* cancel = nullptr);
+  // Returns once no Reserve is in flight: after `*cancel = true; WaitForResize()`, no Reserve
+  // given that `cancel` grows the file any more.
+  void WaitForResize() { std::lock_guard<std::mutex> lock(resizeMutex_); }
   // Sets the file size; shrinking frees blocks, growing makes a hole (use Reserve to allocate).
   Status Truncate(uint64_t bytes);
   // From now on the read-only mapping reads zeros past the end of the file instead of faulting
@@ -70,7 +80,7 @@ class MappedFile {
 
   std::string path_;
   int fd_;
-  uint64_t fileBytes_;
+  std::atomic<uint64_t> fileBytes_;
   uint64_t mapBytes_;
   uint8_t* rw_;
   uint8_t* ro_;
@@ -79,7 +89,9 @@ class MappedFile {
   Status MapReadOnly(uint64_t from, uint64_t to, bool toFile);
 
   std::atomic<bool> deleteOnRelease_{false};
-  bool zeroFillPastEnd_ = false;
+  // Held by Reserve, Truncate and ZeroFillPastEnd: one resize at a time.
+  std::mutex resizeMutex_;
+  bool zeroFillPastEnd_ = false;  // under resizeMutex_
 };
 
 }  // namespace rivulet

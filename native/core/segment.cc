@@ -103,9 +103,11 @@ Status Segment::Append(const uint8_t* data, uint64_t length, uint64_t inputOffse
   // 3. Room on disk. A reopened segment first loses whatever stale tail followed its data.
   status = DiscardUncleanTail();
   if (!status.ok()) return status;
+  // The write-ahead normally grew the file ahead of us; when it has not got there, grow it here
+  // (the same fallocate, on this thread). Never write past the file's size: that is a SIGBUS.
   if (size_ + length > log_->fileBytes()) {
-    status = log_->Reserve(config_.segmentBytes < log_->mapBytes() ? config_.segmentBytes : log_->mapBytes());
-    if (!status.ok()) return status;
+    status = log_->Reserve(GrowTargetBytes(size_ + length, GrowStepBytes(config_.segmentBytes), GrowLimit()));
+    if (!status.ok()) return status;  // ENOSPC: nothing written, not fenced; a later append may fit
   }
   status = offsets_.ReserveFor(static_cast<uint32_t>(offsets_.count() + plan.indexEntries));
   if (status.ok()) status = times_.ReserveFor(static_cast<uint32_t>(times_.count() + plan.indexEntries));
@@ -148,7 +150,7 @@ Status Segment::Append(const uint8_t* data, uint64_t length, uint64_t inputOffse
   if (ahead_) {
     ahead_->Advance(size_, log_->fileBytes());
   } else {
-    ahead_ = WriteAhead::Start(log_, size_);
+    StartWriteAhead();
   }
   return Status::Ok();
 }

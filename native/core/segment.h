@@ -9,11 +9,14 @@
 //   - Index entries (both files, entry i naming the same batch) point at batch starts in
 //     [0, size); slots past the used entries are zero.
 //   - Every offset and timestamp handed out is <= 2^53 - 1; relative offsets fit uint32.
-//   - An active segment's file is allocated (not sparse) up to where it writes next, so writing
-//     into the mapping cannot fail; a sealed segment's files are cut to their used length.
-//   - While a segment is appended to, a WriteAhead (core/write_ahead.h) keeps the pages ahead of
-//     size faulted in and starts writeback behind it, off the writer's thread; it never changes a
-//     byte, and it is stopped before the file shrinks or is released.
+//   - The `.log` is mapped at segmentBytes, but its file grows in steps (core/limits.h): an active
+//     segment's file is allocated (not sparse) at least up to where it writes next, so writing
+//     into the mapping cannot fail, and Append grows it first when it must (ENOSPC refuses that
+//     append only). A sealed segment's files are cut to their used length.
+//   - While a segment is appended to, a WriteAhead (core/write_ahead.h) grows the file ahead of
+//     size and keeps the pages ahead of size faulted in, off the writer's thread; it never changes
+//     a byte, and it is stopped (any growth in flight finished) before the file shrinks or is
+//     released.
 //
 // Guarantees
 //   - Append: when it returns, the batches are in the page cache (they survive a process crash,
@@ -166,6 +169,12 @@ class Segment {
   Status DiscardUncleanTail();
   // Stops the write-ahead (before the file shrinks or is released); Append starts it again.
   void StopWriteAhead();
+  void StartWriteAhead();
+  // The most the `.log` file grows to: segmentBytes, within the mapping.
+  uint64_t GrowLimit() const;
+  // True when the `.log` file looks grown ahead of the writer (it ends at a step boundary, in
+  // zeros) rather than cut to its data: what follows the data is allocated room, not garbage.
+  bool LooksGrown() const;
   std::string Name() const;
 
   SegmentConfig config_;

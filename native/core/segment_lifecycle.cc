@@ -65,7 +65,8 @@ Status Segment::Create(const SegmentConfig& config, std::shared_ptr<Segment>* ou
     SegmentFileKind kind;
     uint64_t bytes;
   } files[] = {
-      {SegmentFileKind::kLog, config.segmentBytes},
+      // The `.log` starts with its first step allocated; the write-ahead grows it from there.
+      {SegmentFileKind::kLog, GrowTargetBytes(0, GrowStepBytes(config.segmentBytes), config.segmentBytes)},
       {SegmentFileKind::kIndex, config.indexBytes},
       {SegmentFileKind::kTimeIndex, config.indexBytes},
   };
@@ -83,7 +84,7 @@ Status Segment::Create(const SegmentConfig& config, std::shared_ptr<Segment>* ou
   }
   segment->dirDirty_ = true;
   // A new segment is about to be appended to: prepare its first pages now.
-  segment->ahead_ = WriteAhead::Start(segment->log_, 0);
+  segment->StartWriteAhead();
   *out = std::move(segment);
   return Status::Ok();
 }
@@ -179,12 +180,28 @@ Segment::ScanResult Segment::ScanFromLastEntry(uint64_t limit) {
   return r;
 }
 
+uint64_t Segment::GrowLimit() const {
+  return config_.segmentBytes < log_->mapBytes() ? config_.segmentBytes : log_->mapBytes();
+}
+
+bool Segment::LooksGrown() const {
+  const uint64_t bytes = log_->fileBytes();
+  if (bytes >= config_.segmentBytes) return true;  // allocated whole (as files were before growing in steps)
+  // Grown files end at a step boundary, and in zeros (the allocated room the writer had not
+  // reached). A file cut to its data ends wherever its last batch (or garbage) did.
+  return bytes > 0 && bytes % GrowStepBytes(config_.segmentBytes) == 0 && log_->readable()[bytes - 1] == 0;
+}
+
+void Segment::StartWriteAhead() {
+  ahead_ = WriteAhead::Start(log_, size_, GrowStepBytes(config_.segmentBytes), GrowLimit());
+}
+
 uint64_t Segment::NonZeroBytesAfter(uint64_t position) const {
   // How much garbage follows the valid data. A file cut to its data (sealed) ends where its
-  // garbage ends. A preallocated file ends in zeros: there the garbage reaches the last non-zero
-  // byte before the first page that is entirely zero (exact for the usual torn tail; bytes past a
-  // zero page are not counted, though DiscardUncleanTail removes them all the same). Either way,
-  // a tail of nothing but zeros is no garbage at all.
+  // garbage ends. A grown (or preallocated) file ends in zeros: there the garbage reaches the last
+  // non-zero byte before the first page that is entirely zero (exact for the usual torn tail;
+  // bytes past a zero page are not counted, though DiscardUncleanTail removes them all the same).
+  // Either way, a tail of nothing but zeros is no garbage at all.
   const uint64_t limit = log_->fileBytes();
   const uint8_t* base = log_->readable();
   uint64_t end = position;
@@ -198,7 +215,7 @@ uint64_t Segment::NonZeroBytesAfter(uint64_t position) const {
     end = last;
     pos = pageEnd;
   }
-  if (end > position && limit < config_.segmentBytes) return limit - position;
+  if (end > position && !LooksGrown()) return limit - position;
   return end - position;
 }
 
@@ -215,15 +232,17 @@ Status Segment::DiscardUncleanTail() {
   // otherwise line up with a future batch boundary and be mistaken for data after a crash), and
   // the space is allocated zeros again.
   const uint64_t before = log_->fileBytes();
+  const bool grown = LooksGrown();
   Status status = log_->Truncate(size_);
   if (!status.ok()) {
     Fence(status);
     return status;
   }
   cleanTail_ = true;
-  // A preallocated file gets its room back (on ENOSPC the next append that needs it reports it);
-  // one that was cut to its data (sealed) stays cut until an append needs room.
-  if (before >= config_.segmentBytes) log_->Reserve(before);
+  // A grown file gets its room back, so the file size is again where it is allocated to (on
+  // ENOSPC the next append that needs it grows it, or reports it); one that was cut to its data
+  // (sealed) stays cut until an append needs room.
+  if (grown) log_->Reserve(before);
   return Status::Ok();
 }
 
@@ -348,7 +367,7 @@ void Segment::Release() {
 
 Status Segment::Destroy() {
   if (destroyed_) return Status::Ok();
-  // No sealing first: cutting a preallocated file frees its blocks on this thread, and the files
+  // No sealing first: cutting an allocated file frees its blocks on this thread, and the files
   // are going anyway.
   if (!closed_) Release();
   destroyed_ = true;

@@ -7,6 +7,7 @@
 #include <cerrno>
 
 #include "core/background.h"
+#include "core/limits.h"
 
 #if defined(__linux__) && !defined(MADV_POPULATE_WRITE)
 #define MADV_POPULATE_WRITE 23  // <asm-generic/mman-common.h>, Linux 5.14; older headers lack it
@@ -45,8 +46,9 @@ bool Prefetch(uint8_t* p, uint64_t bytes) {
 
 }  // namespace
 
-std::shared_ptr<WriteAhead> WriteAhead::Start(const std::shared_ptr<MappedFile>& file, uint64_t position) {
-  std::shared_ptr<WriteAhead> ahead(new WriteAhead(file));
+std::shared_ptr<WriteAhead> WriteAhead::Start(const std::shared_ptr<MappedFile>& file, uint64_t position,
+                                              uint64_t growStepBytes, uint64_t growLimitBytes) {
+  std::shared_ptr<WriteAhead> ahead(new WriteAhead(file, growStepBytes, growLimitBytes));
   ahead->Kick(position, file->fileBytes());
   return ahead;
 }
@@ -68,8 +70,13 @@ void WriteAhead::Kick(uint64_t position, uint64_t fileBytes) {
 }
 
 void WriteAhead::Stop() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  stopped_ = true;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopped_ = true;
+  }
+  cancelGrowth_.store(true);
+  // A growth in flight holds a strong reference; if the file is gone, nothing can be growing it.
+  if (const std::shared_ptr<MappedFile> file = file_.lock()) file->WaitForResize();
 }
 
 std::shared_ptr<MappedFile> WriteAhead::Hold() {
@@ -105,6 +112,14 @@ void WriteAhead::Work() {
 }
 
 void WriteAhead::Prefault(uint64_t position, uint64_t fileBytes) {
+  if (growStepBytes_ > 0) {
+    const std::shared_ptr<MappedFile> file = Hold();
+    if (!file) return;
+    const uint64_t target = GrowTargetBytes(position, growStepBytes_, growLimitBytes_);
+    // Best effort: on failure (ENOSPC) the writer grows the file itself, and reports the error.
+    if (target > file->fileBytes()) file->Reserve(target, &cancelGrowth_);
+    fileBytes = file->fileBytes();
+  }
   // Whole pages only, and none past the file: the last partial page is left to the writer.
   uint64_t end = position + kPrefaultBytes < fileBytes ? position + kPrefaultBytes : fileBytes;
   end = RoundDownToPage(end);

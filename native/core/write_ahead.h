@@ -1,7 +1,14 @@
-// WriteAhead: keeps the pages just ahead of an active segment's write position faulted in, on the
-// kWriteAhead background thread (one for the process, shared by every active segment).
+// WriteAhead: keeps the file allocated and the pages just ahead of an active segment's write
+// position faulted in, on the kWriteAhead background thread (one for the process, shared by every
+// active segment).
 //
-// Why. The first write into a page of a fresh, preallocated `.log` faults: the kernel allocates
+// Growing. A `.log` file is allocated in steps (core/limits.h, GrowStepBytes), not whole. Before
+// prefaulting, the worker extends the file (posix_fallocate, which also sets its size) to
+// GrowTargetBytes of the write position, at least half a step ahead of the writer, so the writer
+// normally finds the room allocated; where it outruns the worker, Segment::Append grows the file
+// on its own thread. A failed growth here (ENOSPC) is left for the writer to meet and report.
+//
+// Why. The first write into a page of a fresh, allocated `.log` faults: the kernel allocates
 // page-cache pages and zeroes them (an unwritten extent reads as zeros; a fault reads a whole
 // readahead window around the page, up to the device's read_ahead_kb), calls the filesystem's
 // page_mkwrite and, once many dirty pages pile up, may put the faulting thread to sleep in
@@ -27,15 +34,19 @@
 //     zeros are one) see what they would have seen without it.
 //   - Lifetime: the worker holds only a weak reference to the file, made strong for the length
 //     of one madvise call, so the mapping cannot go while it is used.
-//   - End of file: the worker never asks for a page past the file size the owner last published,
-//     and the owner stops it before it shrinks the file. A call already in flight over pages a
-//     shrink removes cannot raise SIGBUS: MADV_POPULATE_WRITE reports the would-be SIGBUS as
-//     EFAULT, and MADV_WILLNEED's readahead stops at the file size.
+//   - End of file: the worker never asks for a page past the file's size (MappedFile publishes a
+//     size only once it is allocated), and the owner stops it before it shrinks the file. Stop
+//     waits for a growth in flight and no growth starts after it (MappedFile::Reserve with the
+//     cancel flag, under the file's resize lock), so a shrink can never be undone by the worker.
+//     A call already in flight over pages a shrink removes cannot raise SIGBUS:
+//     MADV_POPULATE_WRITE reports the would-be SIGBUS as EFAULT, and MADV_WILLNEED's readahead
+//     stops at the file size.
 //
 // Threads: Start, Advance and Stop run on the owner's thread (the event loop); Work runs on the
 // background thread, one call at a time per object.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -53,9 +64,11 @@ class WriteAhead : public std::enable_shared_from_this<WriteAhead> {
   // One madvise call covers at most this much, so Stop takes effect quickly.
   static constexpr uint64_t kChunkBytes = 256u << 10;
 
-  // Starts keeping `file` ready from `position` on; `file` must stay mapped at its current
-  // address (MappedFile never remaps).
-  static std::shared_ptr<WriteAhead> Start(const std::shared_ptr<MappedFile>& file, uint64_t position);
+  // Starts keeping `file` ready from `position` on, growing it in steps of `growStepBytes` up to
+  // `growLimitBytes` (0: never grow it); `file` must stay mapped at its current address
+  // (MappedFile never remaps).
+  static std::shared_ptr<WriteAhead> Start(const std::shared_ptr<MappedFile>& file, uint64_t position,
+                                           uint64_t growStepBytes = 0, uint64_t growLimitBytes = 0);
 
   WriteAhead(const WriteAhead&) = delete;
   WriteAhead& operator=(const WriteAhead&) = delete;
@@ -65,13 +78,15 @@ class WriteAhead : public std::enable_shared_from_this<WriteAhead> {
   void Advance(uint64_t position, uint64_t fileBytes) {
     if (position >= nextKick_ || fileBytes != fileBytesSeen_) Kick(position, fileBytes);
   }
-  // No new madvise call starts on the file, ever (call this before the file shrinks or the write
-  // position moves back, and before releasing the file; start a new WriteAhead to go on). Does
-  // not wait for a call in flight.
+  // No new madvise call starts on the file, ever, and the file no longer grows: a growth in
+  // flight is waited for (call this before the file shrinks or the write position moves back,
+  // and before releasing the file; start a new WriteAhead to go on). Does not wait for an
+  // madvise call in flight.
   void Stop();
 
  private:
-  explicit WriteAhead(const std::shared_ptr<MappedFile>& file) : file_(file) {}
+  WriteAhead(const std::shared_ptr<MappedFile>& file, uint64_t growStepBytes, uint64_t growLimitBytes)
+      : file_(file), growStepBytes_(growStepBytes), growLimitBytes_(growLimitBytes) {}
 
   void Kick(uint64_t position, uint64_t fileBytes);
   void Work();
@@ -80,6 +95,10 @@ class WriteAhead : public std::enable_shared_from_this<WriteAhead> {
   void Prefault(uint64_t position, uint64_t fileBytes);
 
   const std::weak_ptr<MappedFile> file_;
+  const uint64_t growStepBytes_;
+  const uint64_t growLimitBytes_;
+  // Set by Stop; MappedFile::Reserve checks it under the file's resize lock.
+  std::atomic<bool> cancelGrowth_{false};
 
   // Owner thread only.
   uint64_t nextKick_ = 0;

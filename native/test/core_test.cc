@@ -17,6 +17,7 @@
 
 #include "core/crc32c.h"
 #include "core/endian.h"
+#include "core/limits.h"
 #include "core/record_batch.h"
 #include "core/segment.h"
 #include "core/spare_files.h"
@@ -188,7 +189,9 @@ void TestSparesAndDestroy() {
   SegmentConfig config = Config(dir);
   CHECK_OK(PrepareSpareFiles(dir, config.segmentBytes, config.indexBytes));
   struct stat st;
-  CHECK(stat(SparePath(dir, SegmentFileKind::kLog).c_str(), &st) == 0 && st.st_size == (1 << 20));
+  // The spare `.log` holds the first growth step, not the whole segment.
+  CHECK(stat(SparePath(dir, SegmentFileKind::kLog).c_str(), &st) == 0 &&
+        static_cast<uint64_t>(st.st_size) == GrowStepBytes(config.segmentBytes));
   std::shared_ptr<Segment> seg;
   CHECK_OK(Segment::Create(config, &seg));
   CHECK(stat(SparePath(dir, SegmentFileKind::kLog).c_str(), &st) != 0);
@@ -232,14 +235,18 @@ void TestWriteAhead() {
   SegmentView view;
   CHECK_OK(seg->Read(0, 1 << 30, &view));
   CHECK(view.length == seg->size());
-  // The pages past the data get faulted in by the background thread.
+  // The file grows in steps ahead of the data, and the pages past the data, up to the end of the
+  // file, get faulted in by the background thread.
+  const uint64_t step = GrowStepBytes(config.segmentBytes);
   bool prefaulted = false;
   for (int i = 0; i < 500 && !prefaulted; i++) {
-    prefaulted =
-        ResidentBytes(*view.file, seg->size(), config.segmentBytes) >= config.segmentBytes - seg->size() - 4096;
+    const uint64_t fileBytes = view.file->fileBytes();
+    prefaulted = fileBytes >= GrowTargetBytes(seg->size(), step, config.segmentBytes) &&
+                 ResidentBytes(*view.file, seg->size(), fileBytes) >= fileBytes - seg->size() - 4096;
     if (!prefaulted) usleep(2000);
   }
   CHECK(prefaulted);
+  CHECK(view.file->fileBytes() < config.segmentBytes && view.file->fileBytes() % step == 0);
   // Nothing of them shows: reads stop at the data, and they hold zeros.
   SegmentView past;
   CHECK_OK(seg->Read(next, 1 << 30, &past));

@@ -13,7 +13,12 @@ export interface SegmentOptions {
   dir: string;
   /** Offset of the first batch this segment holds; names the files (20 digits, zero-padded). */
   baseOffset: number;
-  /** Size the `.log` file is preallocated to and the most it holds (`segment.bytes`). */
+  /**
+   * The most the `.log` holds (`segment.bytes`). It is mapped at this size (address space only),
+   * but its file is allocated in steps (the smaller of 16 MiB and segmentBytes / 8), grown ahead of
+   * the writer in the background, so a new segment takes one step of disk, not segmentBytes. When
+   * the disk is full, `append` throws ENOSPC with nothing appended and the segment still usable.
+   */
   segmentBytes: number;
   /** One sparse index entry per this many bytes of log (`index.interval.bytes`, default 4096). */
   indexIntervalBytes: number;
@@ -21,7 +26,8 @@ export interface SegmentOptions {
   indexBytes: number;
   /**
    * true: create the files (taking the prepared spare files of the directory, if there are some,
-   * so no preallocation happens on the caller's thread). false: open existing files.
+   * so no allocation happens on the caller's thread). false: open existing files; an active
+   * segment's `.log` is appended to within the size its file has (it grows again from there).
    */
   create: boolean;
 }
@@ -41,7 +47,7 @@ export interface NativeSegment {
   readonly baseOffset: number;
   /** Offset the next appended batch will get. */
   readonly nextOffset: number;
-  /** Bytes of batches in the `.log` (not its preallocated size). */
+  /** Bytes of batches in the `.log` (not the size its file is allocated to). */
   readonly size: number;
   /** Largest batch maxTimestamp in the segment, -1 when empty. */
   readonly maxTimestamp: number;
@@ -54,6 +60,8 @@ export interface NativeSegment {
    * Appends every RecordBatch v2 in `batches[start, start+length)`: validates all of them first
    * (ECORRUPT, nothing appended, if any fails), stamps baseOffsets from `nextOffset` on, updates
    * the indexes. Returns the new nextOffset, or -1 when the batches do not fit (the caller rolls).
+   * Grows the file first when the background growth has not got that far; ENOSPC from that
+   * growth appends nothing and does not fence the segment (a later append may succeed).
    */
   append(batches: Uint8Array, start?: number, length?: number): number;
   /**
@@ -94,8 +102,9 @@ export interface NativeSegment {
 export interface NativeAddon {
   Segment: new (opts: SegmentOptions) => NativeSegment;
   /**
-   * Creates and preallocates the spare files of a directory's next segment on a worker thread, so
-   * the next `new Segment({ create: true })` in that directory only renames and maps them.
+   * Creates and allocates the spare files of a directory's next segment on a worker thread (the
+   * `.log` with its first growth step only, the indexes whole), so the next
+   * `new Segment({ create: true })` in that directory only renames and maps them.
    */
   prepareSegment(dir: string, segmentBytes: number, indexBytes: number): Promise<void>;
   crc32c(data: Uint8Array, initial?: number): number;

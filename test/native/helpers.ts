@@ -111,6 +111,15 @@ export function openSegment(dir: string, overrides: Partial<SegmentOptions> = {}
   return new native.Segment(segmentOptions(dir, overrides));
 }
 
+/**
+ * The step a segment's `.log` file grows by (native/core/limits.h, GrowStepBytes): the smaller of
+ * 16 MiB and an eighth of the segment, in whole 4 KiB pages.
+ */
+export function growStepBytes(segmentBytes: number): number {
+  const step = Math.min(16 << 20, Math.floor(segmentBytes / 8));
+  return Math.max(4096, Math.ceil(step / 4096) * 4096);
+}
+
 export function fileName(baseOffset: number, suffix: string): string {
   return `${String(baseOffset).padStart(20, '0')}${suffix}`;
 }

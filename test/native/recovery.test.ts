@@ -3,7 +3,7 @@ import { openSync, readFileSync, rmSync, statSync, truncateSync, writeSync, clos
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { NativeSegment } from '../../src/log/native.js';
-import { buildBatch, fileName, openSegment, patterned, tempDir } from './helpers.js';
+import { buildBatch, fileName, growStepBytes, openSegment, patterned, tempDir } from './helpers.js';
 
 const LOG = fileName(0, '.log');
 
@@ -100,14 +100,16 @@ test('recover a torn tail (file cut in the middle of a batch)', (t) => {
   again.close();
 });
 
-test('recover trailing zeros of a preallocated segment after a crash: nothing is lost', (t) => {
+test('recover trailing zeros of a grown segment after a crash: nothing is lost', (t) => {
   const dir = tempDir(t);
   const crashed = openSegment(dir, { indexIntervalBytes: 200 });
   fill(crashed, 50);
   const state = { next: crashed.nextOffset, size: crashed.size, table: lookupTable(crashed) };
-  // No close: the files stay preallocated, as after a crash.
+  // No close: the files stay as grown (whole steps, zeros past the data), as after a crash.
   const again = openSegment(dir, { create: false, indexIntervalBytes: 200 });
-  assert.equal(statSync(join(dir, LOG)).size, 1 << 20);
+  const fileBytes = statSync(join(dir, LOG)).size;
+  assert.ok(fileBytes > state.size && fileBytes < 1 << 20);
+  assert.equal(fileBytes % growStepBytes(1 << 20), 0);
   assert.deepEqual(again.recover(), {
     validBytes: state.size,
     truncatedBytes: 0,
@@ -118,7 +120,7 @@ test('recover trailing zeros of a preallocated segment after a crash: nothing is
   again.close();
 });
 
-test('recover garbage after the data of a preallocated segment; it is gone from the file', (t) => {
+test('recover garbage after the data of a grown segment; it is gone from the file', (t) => {
   const dir = tempDir(t);
   const crashed = openSegment(dir, { indexIntervalBytes: 1 });
   fill(crashed, 20);
@@ -127,14 +129,15 @@ test('recover garbage after the data of a preallocated segment; it is gone from 
   const torn = buildBatch({ payloadBytes: 3000 }).subarray(0, 2000);
   patchFile(join(dir, LOG), state.size, torn);
   const again = openSegment(dir, { create: false, indexIntervalBytes: 1 });
+  const grownTo = statSync(join(dir, LOG)).size;
   assert.equal(again.size, state.size);
   const report = again.recover();
   assert.equal(report.validBytes, state.size);
   assert.equal(report.truncatedBytes, 2000);
-  // The header claims 3061 bytes, which the preallocated file has room for: the CRC catches it.
+  // The header claims 3061 bytes, which the grown file has room for: the CRC catches it.
   assert.match(report.reason ?? '', /CRC-32C mismatch/);
   const onDisk = readFileSync(join(dir, LOG));
-  assert.equal(onDisk.length, 1 << 20); // still preallocated
+  assert.equal(onDisk.length, grownTo); // still allocated as far as it had grown
   assert.ok(onDisk.subarray(state.size, state.size + 4096).every((b) => b === 0));
   assert.equal(again.recover().truncatedBytes, 0); // idempotent
   again.close();

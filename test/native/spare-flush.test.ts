@@ -3,21 +3,22 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { StorageError } from '../../src/log/storage-error.js';
-import { buildBatch, fileName, native, openSegment, tempDir } from './helpers.js';
+import { buildBatch, fileName, growStepBytes, native, openSegment, tempDir } from './helpers.js';
 
 const SPARES = ['.spare-log.tmp', '.spare-index.tmp', '.spare-timeindex.tmp'];
 
-test('prepareSegment creates preallocated spares that the next create takes', async (t) => {
+test('prepareSegment creates spares holding the first growth step, which the next create takes', async (t) => {
   const dir = tempDir(t);
+  const step = growStepBytes(1 << 20);
   await native.prepareSegment(dir, 1 << 20, 64 * 1024);
   assert.deepEqual(readdirSync(dir).sort(), [...SPARES].sort());
-  assert.equal(statSync(join(dir, '.spare-log.tmp')).size, 1 << 20);
+  assert.equal(statSync(join(dir, '.spare-log.tmp')).size, step);
   assert.equal(statSync(join(dir, '.spare-index.tmp')).size, 64 * 1024);
   // Allocated, not sparse: the blocks exist (st_blocks counts 512-byte units).
-  assert.ok(statSync(join(dir, '.spare-log.tmp')).blocks * 512 >= 1 << 20);
+  assert.ok(statSync(join(dir, '.spare-log.tmp')).blocks * 512 >= step);
   const seg = openSegment(dir, { baseOffset: 7 });
   assert.deepEqual(readdirSync(dir).sort(), [fileName(7, '.index'), fileName(7, '.log'), fileName(7, '.timeindex')]);
-  assert.equal(statSync(join(dir, fileName(7, '.log'))).size, 1 << 20);
+  assert.equal(statSync(join(dir, fileName(7, '.log'))).size, step);
   assert.equal(seg.append(buildBatch()), 8);
   seg.close();
 });
@@ -26,16 +27,16 @@ test('a spare of other sizes is fitted to the segment', async (t) => {
   const dir = tempDir(t);
   await native.prepareSegment(dir, 4096, 1024);
   const seg = openSegment(dir, { segmentBytes: 1 << 16, indexBytes: 120 });
-  assert.equal(statSync(join(dir, fileName(0, '.log'))).size, 1 << 16);
+  assert.equal(statSync(join(dir, fileName(0, '.log'))).size, growStepBytes(1 << 16));
   assert.equal(statSync(join(dir, fileName(0, '.index'))).size, 120);
   seg.close();
 });
 
-test('without spares, create preallocates on the spot', (t) => {
+test('without spares, create allocates the first growth step on the spot', (t) => {
   const dir = tempDir(t);
   const seg = openSegment(dir);
-  assert.equal(statSync(join(dir, fileName(0, '.log'))).size, 1 << 20);
-  assert.ok(statSync(join(dir, fileName(0, '.log'))).blocks * 512 >= 1 << 20);
+  assert.equal(statSync(join(dir, fileName(0, '.log'))).size, growStepBytes(1 << 20));
+  assert.ok(statSync(join(dir, fileName(0, '.log'))).blocks * 512 >= growStepBytes(1 << 20));
   seg.close();
 });
 
