@@ -135,7 +135,7 @@ export const BROKER_SETTINGS: readonly Setting[] = [
     kind: 'int?',
     default: null,
     min: 1,
-    description: `default segment.bytes, the preallocated segment size (Kafka's ${DEFAULT_TOPIC_CONFIG.segmentBytes})`,
+    description: `default segment.bytes, the most one segment holds before a roll; its file grows in 16 MiB steps (Kafka's ${DEFAULT_TOPIC_CONFIG.segmentBytes})`,
   },
   {
     key: 'maxMessageBytes',

@@ -16,7 +16,7 @@ export interface TopicConfig {
   retentionMs: number;
   /** `retention.bytes`: delete the oldest closed segments while the partition is over this; -1 = no limit. */
   retentionBytes: number;
-  /** `segment.bytes`: size a segment is preallocated to; a full segment rolls. */
+  /** `segment.bytes`: the most a segment holds (its file grows in steps up to it); a full segment rolls. */
   segmentBytes: number;
   /** `segment.ms`: roll a non-empty active segment once its first batch is this old. */
   segmentMs: number;
