@@ -49,7 +49,12 @@ if (process.argv.includes('--child')) {
     const total = mib * 1024 * 1024;
     const payload = Buffer.alloc(frame, 7);
     for (let t = 0; t < trials; t++) {
-      const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate: false });
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/`, {
+        perMessageDeflate: false,
+        generateMask: (mask: Uint8Array) => {
+          mask.fill(0);
+        },
+      });
       await new Promise<void>((res, rej) => {
         ws.once('open', () => res());
         ws.once('error', rej);
