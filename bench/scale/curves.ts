@@ -82,20 +82,56 @@ function table(title: string, key: string, pts: Pt[], withConsume: boolean): voi
     const pr = p.runs.map((r) => r.produce!);
     const cells = [
       p.label,
-      fmtRange(pr.map((r) => r.recordsPerSec), fmtK),
-      fmtRange(pr.map((r) => r.mbPerSec), fmt1),
-      fmtRange(pr.map((r) => r.latencyMs.p99), fmt1),
-      `${fmtRange(pr.map((r) => cpuShare(r, 'clientCpu')), fmt2)} / ${fmtRange(pr.map((r) => cpuShare(r, 'brokerCpu')), fmt2)}`,
-      fmtRange(pr.map((r) => (100 * r.brokerSys) / r.brokerCpu), (n) => `${n.toFixed(0)} %`),
-      fmtRange(pr.map((r) => r.fsyncs), (n) => n.toFixed(0)),
-      fmtRange(pr.map((r) => r.machineBusy * 100), (n) => `${n.toFixed(0)} %`),
+      fmtRange(
+        pr.map((r) => r.recordsPerSec),
+        fmtK,
+      ),
+      fmtRange(
+        pr.map((r) => r.mbPerSec),
+        fmt1,
+      ),
+      fmtRange(
+        pr.map((r) => r.latencyMs.p99),
+        fmt1,
+      ),
+      `${fmtRange(
+        pr.map((r) => cpuShare(r, 'clientCpu')),
+        fmt2,
+      )} / ${fmtRange(
+        pr.map((r) => cpuShare(r, 'brokerCpu')),
+        fmt2,
+      )}`,
+      fmtRange(
+        pr.map((r) => (100 * r.brokerSys) / r.brokerCpu),
+        (n) => `${n.toFixed(0)} %`,
+      ),
+      fmtRange(
+        pr.map((r) => r.fsyncs),
+        (n) => n.toFixed(0),
+      ),
+      fmtRange(
+        pr.map((r) => r.machineBusy * 100),
+        (n) => `${n.toFixed(0)} %`,
+      ),
     ];
     if (withConsume) {
       const co = p.runs.map((r) => r.consume!);
       cells.push(
-        fmtRange(co.map((r) => r.recordsPerSec), fmtK),
-        fmtRange(co.map((r) => r.mbPerSec), fmt1),
-        `${fmtRange(co.map((r) => cpuShare(r, 'clientCpu')), fmt2)} / ${fmtRange(co.map((r) => cpuShare(r, 'brokerCpu')), fmt2)}`,
+        fmtRange(
+          co.map((r) => r.recordsPerSec),
+          fmtK,
+        ),
+        fmtRange(
+          co.map((r) => r.mbPerSec),
+          fmt1,
+        ),
+        `${fmtRange(
+          co.map((r) => cpuShare(r, 'clientCpu')),
+          fmt2,
+        )} / ${fmtRange(
+          co.map((r) => cpuShare(r, 'brokerCpu')),
+          fmt2,
+        )}`,
       );
     }
     say(`| ${cells.join(' | ')} |`);
@@ -113,15 +149,30 @@ async function withBroker<T>(fn: (b: BrokerHandle) => Promise<T>, extra: string[
 
 async function sizeCurve(): Promise<void> {
   const sizes = [10, 100, 1024, 10240, 102400];
-  const pts: Pt[] = sizes.map((s) => ({ label: `${s} B × ${Math.min(maxRecords, Math.floor(totalBytes / s))}`, runs: [] }));
+  const pts: Pt[] = sizes.map((s) => ({
+    label: `${s} B × ${Math.min(maxRecords, Math.floor(totalBytes / s))}`,
+    runs: [],
+  }));
   for (let t = 0; t < trials; t++) {
     for (const [i, s] of sizes.entries()) {
       const n = Math.min(maxRecords, Math.floor(totalBytes / s));
       await withBroker(async (b) => {
-        const produce = await perf(b, ['produce', '--topic', 't', '--partitions', '8', '--records', String(n), '--record-size', String(s)]);
+        const produce = await perf(b, [
+          'produce',
+          '--topic',
+          't',
+          '--partitions',
+          '8',
+          '--records',
+          String(n),
+          '--record-size',
+          String(s),
+        ]);
         const consume = await perf(b, ['consume', '--topic', 't', '--records', String(n)]);
         pts[i]!.runs.push({ produce, consume });
-        log(`size ${s}: produce ${fmtK(produce.recordsPerSec)}/s ${fmt1(produce.mbPerSec)} MB/s, consume ${fmtK(consume.recordsPerSec)}/s`);
+        log(
+          `size ${s}: produce ${fmtK(produce.recordsPerSec)}/s ${fmt1(produce.mbPerSec)} MB/s, consume ${fmtK(consume.recordsPerSec)}/s`,
+        );
       });
     }
   }
@@ -137,11 +188,33 @@ async function partitionsCurve(): Promise<void> {
       const b = await startBroker(4 * 1024 * 1024);
       try {
         const c = await runNode(
-          [FILL, '--brokers', b.url, '--topic', 't', '--partitions', String(p), '--records', '0', '--config', 'segment.index.bytes=65536'],
+          [
+            FILL,
+            '--brokers',
+            b.url,
+            '--topic',
+            't',
+            '--partitions',
+            String(p),
+            '--records',
+            '0',
+            '--config',
+            'segment.index.bytes=65536',
+          ],
           60_000,
         );
         if (c.code !== 0) throw new Error(`create failed: ${c.stderr.slice(-800)}`);
-        const produce = await perf(b, ['produce', '--topic', 't', '--partitions', String(p), '--records', String(n), '--record-size', '100']);
+        const produce = await perf(b, [
+          'produce',
+          '--topic',
+          't',
+          '--partitions',
+          String(p),
+          '--records',
+          String(n),
+          '--record-size',
+          '100',
+        ]);
         const consume = await perf(b, ['consume', '--topic', 't', '--records', String(n)]);
         pts[i]!.runs.push({ produce, consume });
         log(`partitions ${p}: produce ${fmtK(produce.recordsPerSec)}/s, consume ${fmtK(consume.recordsPerSec)}/s`);
@@ -150,7 +223,12 @@ async function partitionsCurve(): Promise<void> {
       }
     }
   }
-  table(`Throughput against partitions (${n} × 100 B, one connection, acks=all; segment.bytes 4 MiB)`, 'partitions', pts, true);
+  table(
+    `Throughput against partitions (${n} × 100 B, one connection, acks=all; segment.bytes 4 MiB)`,
+    'partitions',
+    pts,
+    true,
+  );
 }
 
 async function connectionsCurve(): Promise<void> {
@@ -161,14 +239,29 @@ async function connectionsCurve(): Promise<void> {
     for (const [i, c] of conns.entries()) {
       await withBroker(async (b) => {
         const produce = await perf(b, [
-          'produce', '--topic', 't', '--partitions', '8', '--records', String(n), '--record-size', '100', '--connections', String(c),
+          'produce',
+          '--topic',
+          't',
+          '--partitions',
+          '8',
+          '--records',
+          String(n),
+          '--record-size',
+          '100',
+          '--connections',
+          String(c),
         ]);
         pts[i]!.runs.push({ produce });
         log(`connections ${c}: produce ${fmtK(produce.recordsPerSec)}/s`);
       });
     }
   }
-  table(`Produce against producer connections (${n} × 100 B, 8 partitions, acks=all; all connections in one client process)`, 'connections', pts, false);
+  table(
+    `Produce against producer connections (${n} × 100 B, 8 partitions, acks=all; all connections in one client process)`,
+    'connections',
+    pts,
+    false,
+  );
 }
 
 interface MemberMsg {
@@ -185,14 +278,38 @@ async function groupCurve(): Promise<void> {
   const rows: string[] = [];
   const res: Record<
     number,
-    { rate: number[]; redelivered: number[]; client: number[]; broker: number[]; busy: number[]; early: number[]; join: number[] }
+    {
+      rate: number[];
+      redelivered: number[];
+      client: number[];
+      broker: number[];
+      busy: number[];
+      early: number[];
+      join: number[];
+    }
   > = {};
-  for (const k of members) res[k] = { rate: [], redelivered: [], client: [], broker: [], busy: [], early: [], join: [] };
+  for (const k of members)
+    res[k] = { rate: [], redelivered: [], client: [], broker: [], busy: [], early: [], join: [] };
   for (let t = 0; t < trials; t++) {
     for (const k of members) {
       await withBroker(
         async (b) => {
-          const f = await runNode([FILL, '--brokers', b.url, '--topic', 't', '--partitions', '8', '--records', String(n), '--record-size', '100'], 120_000);
+          const f = await runNode(
+            [
+              FILL,
+              '--brokers',
+              b.url,
+              '--topic',
+              't',
+              '--partitions',
+              '8',
+              '--records',
+              String(n),
+              '--record-size',
+              '100',
+            ],
+            120_000,
+          );
           if (f.code !== 0) throw new Error(`fill failed: ${f.stderr.slice(-800)}`);
           const per = Math.ceil(n / 8);
           const ends = Array.from({ length: 8 }, (_, p) => (p < n % 8 || n % 8 === 0 ? per : per - 1) - 1);
@@ -204,9 +321,13 @@ async function groupCurve(): Promise<void> {
             const timer = setTimeout(() => reject(new Error('members did not start')), 30_000);
             for (let i = 0; i < k; i++) {
               const c = track(
-                spawn(process.execPath, ['--import', CPU_PRELOAD, MEMBER, '--brokers', b.url, '--topic', 't', '--group', `g${t}`], {
-                  stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-                }),
+                spawn(
+                  process.execPath,
+                  ['--import', CPU_PRELOAD, MEMBER, '--brokers', b.url, '--topic', 't', '--group', `g${t}`],
+                  {
+                    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+                  },
+                ),
               );
               let err = '';
               c.stderr!.on('data', (d) => {
@@ -235,7 +356,8 @@ async function groupCurve(): Promise<void> {
             const owned = state.filter((s) => s !== undefined).flatMap((s) => s.assignment);
             const stable = state.filter((s) => s !== undefined && s.assignment.length > 0).length === Math.min(k, 8);
             if (stable && owned.length === 8 && new Set(owned).size === 8) break;
-            if (performance.now() - joinStart > 60_000) throw new Error(`group of ${k} not stable: ${JSON.stringify(state.map((s) => s?.assignment))}`);
+            if (performance.now() - joinStart > 60_000)
+              throw new Error(`group of ${k} not stable: ${JSON.stringify(state.map((s) => s?.assignment))}`);
           }
           const joinMs = performance.now() - joinStart;
           const b0 = procCpu(b.pid);
@@ -246,7 +368,8 @@ async function groupCurve(): Promise<void> {
           for (;;) {
             await sleep(20);
             const high = new Array<number>(8).fill(-1);
-            for (const s of state) if (s) for (const [p, o] of Object.entries(s.high)) high[Number(p)] = Math.max(high[Number(p)]!, o);
+            for (const s of state)
+              if (s) for (const [p, o] of Object.entries(s.high)) high[Number(p)] = Math.max(high[Number(p)]!, o);
             if (high.every((h, p) => h >= ends[p]!)) break;
             if (performance.now() > deadline) throw new Error(`group of ${k} did not finish: ${JSON.stringify(high)}`);
           }
@@ -279,7 +402,9 @@ async function groupCurve(): Promise<void> {
           r.client.push(cpuAtExit.reduce((a, x) => a + (x ?? 0), 0));
           r.broker.push((b1 - b0) / elapsed);
           r.busy.push((m1.busy - m0.busy) / Math.max(1, m1.total - m0.total));
-          log(`group ${k}: ${fmtK(n / elapsed)}/s in ${elapsed.toFixed(2)} s, delivered ${delivered} (+${early} before go), join ${joinMs.toFixed(0)} ms`);
+          log(
+            `group ${k}: ${fmtK(n / elapsed)}/s in ${elapsed.toFixed(2)} s, delivered ${delivered} (+${early} before go), join ${joinMs.toFixed(0)} ms`,
+          );
         },
         ['--group-heartbeat-interval-ms', '100'],
       );
@@ -288,11 +413,19 @@ async function groupCurve(): Promise<void> {
   for (const k of members) {
     const r = res[k]!;
     rows.push(
-      `| ${k} | ${fmtRange(r.rate, fmtK)} | ${fmtRange(r.rate.map((x) => (x * 100) / 1e6), fmt1)} | ${fmtRange(r.redelivered, (x) => x.toFixed(0))} | ${fmtRange(r.early, (x) => x.toFixed(0))} | ${fmtRange(r.join, (x) => x.toFixed(0))} | ${fmtRange(r.client, fmt2)} | ${fmtRange(r.broker, fmt2)} | ${fmtRange(r.busy.map((x) => x * 100), (x) => `${x.toFixed(0)} %`)} |`,
+      `| ${k} | ${fmtRange(r.rate, fmtK)} | ${fmtRange(
+        r.rate.map((x) => (x * 100) / 1e6),
+        fmt1,
+      )} | ${fmtRange(r.redelivered, (x) => x.toFixed(0))} | ${fmtRange(r.early, (x) => x.toFixed(0))} | ${fmtRange(r.join, (x) => x.toFixed(0))} | ${fmtRange(r.client, fmt2)} | ${fmtRange(r.broker, fmt2)} | ${fmtRange(
+        r.busy.map((x) => x * 100),
+        (x) => `${x.toFixed(0)} %`,
+      )} |`,
     );
   }
   say(`\n### Consumers in one group (${n} × 100 B on 8 partitions, one process per member, total rate)\n`);
-  say('| members | total records/s | MB/s | records delivered twice | delivered before the start (paused too late) | join until stable, ms (not timed) | members CPU s (total, incl. start and join) | broker CPU (cores) | machine busy |');
+  say(
+    '| members | total records/s | MB/s | records delivered twice | delivered before the start (paused too late) | join until stable, ms (not timed) | members CPU s (total, incl. start and join) | broker CPU (cores) | machine busy |',
+  );
   say('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) say(r);
 }
@@ -303,7 +436,9 @@ async function latencyCurve(): Promise<void> {
   const half: PerfRun[] = [];
   for (let t = 0; t < trials; t++) {
     await withBroker(async (b) => {
-      full.push(await perf(b, ['produce', '--topic', 't', '--partitions', '8', '--records', String(n), '--record-size', '100']));
+      full.push(
+        await perf(b, ['produce', '--topic', 't', '--partitions', '8', '--records', String(n), '--record-size', '100']),
+      );
     });
   }
   const rates = full.map((r) => r.recordsPerSec).sort((a, b) => a - b);
@@ -312,7 +447,19 @@ async function latencyCurve(): Promise<void> {
   for (let t = 0; t < trials; t++) {
     await withBroker(async (b) => {
       half.push(
-        await perf(b, ['produce', '--topic', 't', '--partitions', '8', '--records', String(hn), '--record-size', '100', '--throughput', String(target)]),
+        await perf(b, [
+          'produce',
+          '--topic',
+          't',
+          '--partitions',
+          '8',
+          '--records',
+          String(hn),
+          '--record-size',
+          '100',
+          '--throughput',
+          String(target),
+        ]),
       );
     });
   }
@@ -321,7 +468,22 @@ async function latencyCurve(): Promise<void> {
   say('|---|---:|---:|---:|---:|---:|---:|');
   const row = (label: string, rs: PerfRun[], count: number) =>
     say(
-      `| ${label} | ${count} | ${fmtRange(rs.map((r) => r.recordsPerSec), fmtK)} | ${fmtRange(rs.map((r) => r.latencyMs.p50), fmt1)} | ${fmtRange(rs.map((r) => r.latencyMs.p99), fmt1)} | ${fmtRange(rs.map((r) => r.latencyMs.p999), fmt1)} | ${fmtRange(rs.map((r) => cpuShare(r, 'brokerCpu')), fmt2)} |`,
+      `| ${label} | ${count} | ${fmtRange(
+        rs.map((r) => r.recordsPerSec),
+        fmtK,
+      )} | ${fmtRange(
+        rs.map((r) => r.latencyMs.p50),
+        fmt1,
+      )} | ${fmtRange(
+        rs.map((r) => r.latencyMs.p99),
+        fmt1,
+      )} | ${fmtRange(
+        rs.map((r) => r.latencyMs.p999),
+        fmt1,
+      )} | ${fmtRange(
+        rs.map((r) => cpuShare(r, 'brokerCpu')),
+        fmt2,
+      )} |`,
     );
   row('full speed', full, n);
   row(`--throughput ${target}`, half, hn);

@@ -23,7 +23,8 @@ let bytes = 0;
 let started = false;
 const high: Record<number, number> = {};
 let timer: NodeJS.Timeout | undefined;
-const report = () => process.send?.({ records, early, bytes, high, assignment: consumer.assignment().map((a) => a.partition) });
+const report = () =>
+  process.send?.({ records, early, bytes, high, assignment: consumer.assignment().map((a) => a.partition) });
 consumer.on('partitions.assigned', (parts) => {
   if (!started) consumer.pause([{ topic, partitions: parts.map((p) => p.partition) }]);
 });

@@ -98,7 +98,19 @@ export async function startBroker(segmentBytes: number, extra: string[] = []): P
   const child = track(
     spawn(
       process.execPath,
-      [CLI, 'broker', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir, '--segment-bytes', String(segmentBytes), ...extra],
+      [
+        CLI,
+        'broker',
+        '--port',
+        String(port),
+        '--host',
+        '127.0.0.1',
+        '--data-dir',
+        dataDir,
+        '--segment-bytes',
+        String(segmentBytes),
+        ...extra,
+      ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     ),
   );
@@ -160,7 +172,9 @@ export interface ChildResult {
 /** Runs `node [--import preload] args`, killed after timeoutMs. */
 export function runNode(args: string[], timeoutMs: number): Promise<ChildResult> {
   const start = performance.now();
-  const child = track(spawn(process.execPath, ['--import', CPU_PRELOAD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  const child = track(
+    spawn(process.execPath, ['--import', CPU_PRELOAD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }),
+  );
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => {
@@ -244,7 +258,8 @@ export function fmtRange(xs: number[], f: (n: number) => string): string {
   const hi = Math.max(...xs);
   return lo === hi ? f(lo) : `${f(lo)}–${f(hi)}`;
 }
-export const fmtK = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(0)} k` : n.toFixed(0));
+export const fmtK = (n: number) =>
+  n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(0)} k` : n.toFixed(0);
 export const fmt1 = (n: number) => n.toFixed(1);
 export const fmt2 = (n: number) => n.toFixed(2);
 export const fmtMiB = (n: number) => `${(n / 2 ** 20).toFixed(1)}`;

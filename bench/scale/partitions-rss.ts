@@ -42,13 +42,41 @@ try {
       try {
         const idle = await snap(b.pid, b.port);
         const fill = await runNode(
-          [join(DIST, 'bench', 'scale', 'fill.js'), '--brokers', b.url, '--topic', 't', '--partitions', String(p), '--records', '0', '--record-size', String(recordSize), '--config', topicConfig],
+          [
+            join(DIST, 'bench', 'scale', 'fill.js'),
+            '--brokers',
+            b.url,
+            '--topic',
+            't',
+            '--partitions',
+            String(p),
+            '--records',
+            '0',
+            '--record-size',
+            String(recordSize),
+            '--config',
+            topicConfig,
+          ],
           60_000,
         );
         if (fill.code !== 0) throw new Error(`create failed: ${fill.stderr.slice(-800)}`);
         const created = await snap(b.pid, b.port);
         const load = await runNode(
-          [join(DIST, 'bench', 'scale', 'fill.js'), '--brokers', b.url, '--topic', 't', '--partitions', String(p), '--records', String(records), '--record-size', String(recordSize), '--config', topicConfig],
+          [
+            join(DIST, 'bench', 'scale', 'fill.js'),
+            '--brokers',
+            b.url,
+            '--topic',
+            't',
+            '--partitions',
+            String(p),
+            '--records',
+            String(records),
+            '--record-size',
+            String(recordSize),
+            '--config',
+            topicConfig,
+          ],
           120_000,
         );
         if (load.code !== 0) throw new Error(`fill failed: ${load.stderr.slice(-800)}`);
@@ -76,6 +104,8 @@ console.log(`\n${machineLine()}\n`);
 console.log(
   `Broker memory by partition count (segment.bytes ${segmentBytes}, segment.index.bytes ${indexBytes}, load ${records} × ${recordSize} B round-robin over the partitions, acks=1). RSS MiB (anon / file+shmem), heap used MiB from /metrics.\n`,
 );
-console.log('| partitions | trial | RSS idle | RSS topic created | RSS after load | heap idle | heap created | heap loaded | anon growth per partition KiB (idle → loaded) | open segments |');
+console.log(
+  '| partitions | trial | RSS idle | RSS topic created | RSS after load | heap idle | heap created | heap loaded | anon growth per partition KiB (idle → loaded) | open segments |',
+);
 console.log('|---:|---:|---|---|---|---:|---:|---:|---:|---:|');
 for (const r of rows) console.log(r);

@@ -37,7 +37,11 @@ if (process.argv.includes('--child')) {
   const mib = Number(arg('mb', '1024'));
   const frame = Number(arg('frame', '65536'));
   const port = 19380 + (process.pid % 15);
-  const server = track(spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', '--port', String(port)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  const server = track(
+    spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', '--port', String(port)], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    }),
+  );
   const results: { gbps: number; clientCpu: number; serverCpu: number; s: number }[] = [];
   const perfRuns: { acks: string; r: PerfRun }[] = [];
   const n = Math.floor((200 * 1e6) / 1024);
@@ -88,7 +92,12 @@ if (process.argv.includes('--child')) {
       const c = process.cpuUsage(c0);
       const s1 = procCpu(server.pid!);
       if (got < total) throw new Error(`server counted ${got} of ${total} bytes`);
-      results.push({ gbps: total / secs / 1e9, clientCpu: (c.user + c.system) / 1e6 / secs, serverCpu: (s1 - s0) / secs, s: secs });
+      results.push({
+        gbps: total / secs / 1e9,
+        clientCpu: (c.user + c.system) / 1e6 / secs,
+        serverCpu: (s1 - s0) / secs,
+        s: secs,
+      });
       console.error(`ws → uWS: ${(total / secs / 1e9).toFixed(2)} GB/s`);
       ws.close();
     }
@@ -97,7 +106,19 @@ if (process.argv.includes('--child')) {
       for (const acks of ['all', '1']) {
         const b = await startBroker(16 * 1024 * 1024);
         try {
-          const r = await perf(b, ['produce', '--topic', 't', '--partitions', '8', '--records', String(n), '--record-size', '1024', '--acks', acks]);
+          const r = await perf(b, [
+            'produce',
+            '--topic',
+            't',
+            '--partitions',
+            '8',
+            '--records',
+            String(n),
+            '--record-size',
+            '1024',
+            '--acks',
+            acks,
+          ]);
           perfRuns.push({ acks, r });
           console.error(`rivulet acks=${acks} 1 KiB: ${fmt1(r.mbPerSec)} MB/s`);
         } finally {
@@ -108,18 +129,37 @@ if (process.argv.includes('--child')) {
   } finally {
     cleanup();
   }
-  const rng = (xs: number[], f: (n: number) => string) => (xs.length ? `${f(Math.min(...xs))}–${f(Math.max(...xs))}` : '–');
+  const rng = (xs: number[], f: (n: number) => string) =>
+    xs.length ? `${f(Math.min(...xs))}–${f(Math.max(...xs))}` : '–';
   console.log(`\n${machineLine()}\n`);
   console.log(`### The bare link vs Rivulet produce (${mib} MiB in ${frame}-byte frames; ${n} × 1 KiB records)\n`);
   console.log('| path | GB/s (10^9 B/s) | sender CPU (cores) | receiver CPU (cores) |');
   console.log('|---|---:|---:|---:|');
   console.log(
-    `| ws client → uWS sink, ${frame} B binary frames | ${rng(results.map((r) => r.gbps), fmt2)} | ${rng(results.map((r) => r.clientCpu), fmt2)} | ${rng(results.map((r) => r.serverCpu), fmt2)} |`,
+    `| ws client → uWS sink, ${frame} B binary frames | ${rng(
+      results.map((r) => r.gbps),
+      fmt2,
+    )} | ${rng(
+      results.map((r) => r.clientCpu),
+      fmt2,
+    )} | ${rng(
+      results.map((r) => r.serverCpu),
+      fmt2,
+    )} |`,
   );
   for (const acks of ['all', '1']) {
     const rs = perfRuns.filter((p) => p.acks === acks).map((p) => p.r);
     console.log(
-      `| rivulet perf produce 1 KiB, acks=${acks} | ${rng(rs.map((r) => r.mbPerSec / 1000), (x) => x.toFixed(3))} | ${rng(rs.map((r) => r.clientCpu / (r.wallMs / 1000)), fmt2)} | ${rng(rs.map((r) => r.brokerCpu / (r.wallMs / 1000)), fmt2)} |`,
+      `| rivulet perf produce 1 KiB, acks=${acks} | ${rng(
+        rs.map((r) => r.mbPerSec / 1000),
+        (x) => x.toFixed(3),
+      )} | ${rng(
+        rs.map((r) => r.clientCpu / (r.wallMs / 1000)),
+        fmt2,
+      )} | ${rng(
+        rs.map((r) => r.brokerCpu / (r.wallMs / 1000)),
+        fmt2,
+      )} |`,
     );
   }
   const link = results.map((r) => r.gbps);
