@@ -14,6 +14,8 @@
  * - group: 8 partitions filled evenly (acks=1) with `bytes` / 100 records of 100 B; K members
  *   (group-member.js, one process each) start consuming at the same moment; the rate is records /
  *   time until every partition's last offset was delivered. Broker heartbeat interval 100 ms.
+ * - processes: 1, 2, 4 `perf produce` processes at once (one connection each), 100 B, 8 partitions,
+ *   `bytes` / 100 records in all: the broker's ceiling rather than one client process's.
  * - latency: produce 100 B (8 partitions, one connection) at full speed, then at half the median
  *   rate with --throughput, for p50/p99.
  */
@@ -430,6 +432,71 @@ async function groupCurve(): Promise<void> {
   for (const r of rows) say(r);
 }
 
+/** Several `perf produce` processes at once (one connection each), to find the broker's ceiling rather than one client's. */
+async function processesCurve(): Promise<void> {
+  const counts = [1, 2, 4];
+  const n = Math.min(maxRecords, Math.floor(totalBytes / 100));
+  const res: Record<number, { lo: number[]; hi: number[]; client: number[]; broker: number[]; busy: number[] }> = {};
+  for (const k of counts) res[k] = { lo: [], hi: [], client: [], broker: [], busy: [] };
+  for (let t = 0; t < trials; t++) {
+    for (const k of counts) {
+      await withBroker(async (b) => {
+        const c = await runNode(
+          [FILL, '--brokers', b.url, '--topic', 't', '--partitions', '8', '--records', '0'],
+          60_000,
+        );
+        if (c.code !== 0) throw new Error(`create failed: ${c.stderr.slice(-800)}`);
+        const b0 = procCpu(b.pid);
+        const m0 = machineCpu();
+        const start = performance.now();
+        const runs = await Promise.all(
+          Array.from({ length: k }, () =>
+            perf(b, [
+              'produce',
+              '--topic',
+              't',
+              '--partitions',
+              '8',
+              '--records',
+              String(Math.floor(n / k)),
+              '--record-size',
+              '100',
+            ]),
+          ),
+        );
+        const wall = (performance.now() - start) / 1000;
+        const b1 = procCpu(b.pid);
+        const m1 = machineCpu();
+        const r = res[k]!;
+        const records = runs.reduce((a, x) => a + x.records, 0);
+        // Lower bound: every record over the longest run's own clock; upper bound: the runs' rates summed.
+        r.lo.push(records / (Math.max(...runs.map((x) => x.elapsedMs)) / 1000));
+        r.hi.push(runs.reduce((a, x) => a + x.recordsPerSec, 0));
+        r.client.push(runs.reduce((a, x) => a + x.clientCpu, 0) / wall);
+        r.broker.push((b1 - b0) / wall);
+        r.busy.push((m1.busy - m0.busy) / Math.max(1, m1.total - m0.total));
+        log(`processes ${k}: ${fmtK(r.lo.at(-1)!)}–${fmtK(r.hi.at(-1)!)}/s`);
+      });
+    }
+  }
+  say(
+    `\n### Produce from several client processes (${n} × 100 B in all, 8 partitions, one connection each, acks=all)\n`,
+  );
+  say(
+    '| processes | total records/s, lower bound (records / longest run) | upper bound (rates summed) | clients CPU (cores, summed) | broker CPU (cores) | machine busy |',
+  );
+  say('|---:|---:|---:|---:|---:|---:|');
+  for (const k of counts) {
+    const r = res[k]!;
+    say(
+      `| ${k} | ${fmtRange(r.lo, fmtK)} | ${fmtRange(r.hi, fmtK)} | ${fmtRange(r.client, fmt2)} | ${fmtRange(r.broker, fmt2)} | ${fmtRange(
+        r.busy.map((x) => x * 100),
+        (x) => `${x.toFixed(0)} %`,
+      )} |`,
+    );
+  }
+}
+
 async function latencyCurve(): Promise<void> {
   const n = Math.min(maxRecords, Math.floor(totalBytes / 100));
   const full: PerfRun[] = [];
@@ -498,6 +565,7 @@ try {
     else if (c === 'connections') await connectionsCurve();
     else if (c === 'group') await groupCurve();
     else if (c === 'latency') await latencyCurve();
+    else if (c === 'processes') await processesCurve();
     else throw new Error(`unknown curve '${c}'`);
   }
 } finally {
