@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import {
   BROKER_SETTINGS,
   brokerHelp,
@@ -12,7 +12,15 @@ import {
 } from '../../src/broker/config.js';
 import { RivuletError } from '../../src/errors.js';
 
-const tempDir = () => mkdtempSync(join(tmpdir(), 'rivulet-config-'));
+const made: string[] = [];
+const tempDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rivulet-config-'));
+  made.push(dir);
+  return dir;
+};
+after(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
 
 function configOf(argv: string[], env: Record<string, string> = {}) {
   const parsed = parseBrokerArgs(argv, env);

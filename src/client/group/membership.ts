@@ -231,10 +231,13 @@ export class Membership {
   private async run(): Promise<void> {
     while (this.state === 'active') {
       this.woken = false;
-      let waitMs = this.intervalMs;
+      let waitMs: number;
       try {
         await this.heartbeatOnce();
         this.errorsInARow = 0;
+        // Read after the answer: the broker's interval applies from its first answer on, so a
+        // member's second heartbeat doesn't wait out the client's default.
+        waitMs = this.intervalMs;
       } catch (err) {
         if (this.state !== 'active') break;
         waitMs = this.onError(err);
