@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "core/limits.h"
+
 namespace rivulet {
 
 Status IndexFile::Open(const std::string& path) {
@@ -23,10 +25,11 @@ uint32_t IndexFile::entriesInFile() const {
 Status IndexFile::ReserveFor(uint32_t entries) {
   const uint64_t needed = static_cast<uint64_t>(entries) * entryBytes_;
   if (needed <= file_->fileBytes()) return Status::Ok();
-  // Grow to the whole configured size at once: one fallocate per segment, not one per entry.
-  uint64_t target = limitBytes_ > needed ? limitBytes_ : needed;
+  // Grow to the next step boundary (core/limits.h), never past what the mapping can hold: one
+  // small fallocate per step of entries, not one per entry, and not the whole limit at once.
   const uint64_t mappable = static_cast<uint64_t>(capacity()) * entryBytes_;
-  if (target > mappable) target = mappable;
+  uint64_t target = IndexGrowTargetBytes(needed, mappable);
+  if (target < needed) target = needed;  // past the mapping: Reserve refuses it
   return file_->Reserve(target);
 }
 
@@ -42,7 +45,9 @@ Status IndexFile::ClearTail() {
   if (before <= used) return Status::Ok();
   Status status = file_->Truncate(used);
   if (!status.ok()) return status;
-  file_->Reserve(before);
+  // Allocated back to the step boundary past the entries (a file allocated whole before indexes
+  // grew in steps gives its surplus back), never longer than it was.
+  file_->Reserve(IndexGrowTargetBytes(used, before));
   return Status::Ok();
 }
 

@@ -1,6 +1,9 @@
 // The part the offset index and the time index share: a memory-mapped array of fixed-width,
-// big-endian entries, preallocated to the configured `indexBytes` and cut to its used length
-// when the segment is sealed (Kafka's AbstractIndex).
+// big-endian entries (Kafka's AbstractIndex). The mapping covers the configured `indexBytes`, but
+// the file starts with one small step allocated (kIndexGrowStepBytes, core/limits.h) and grows in
+// steps as entries are added (ReserveFor, before anything is written); it is cut to its used
+// length when the segment is sealed. A file's length may therefore be anything on reopen: only
+// [0, fileBytes()) is ever touched (past the end of the file the mapping faults).
 //
 // Invariant: entries [0, count) are valid, and every slot in [count, capacity) that lies inside
 // the file is zero. Dropped entries are zeroed, never just forgotten, so a reopened index can find
@@ -32,7 +35,8 @@ class IndexFile {
   uint32_t entriesInFile() const;
   const std::shared_ptr<MappedFile>& file() const { return file_; }
 
-  // Makes sure `entries` entries fit in the file, growing it (once, to the full limit) if not.
+  // Makes sure `entries` entries fit in the file, growing it to the next step boundary (at most the
+  // mapping) if not. Fails (ENOSPC, say) before anything is written.
   Status ReserveFor(uint32_t entries);
   // Zeroes entries [n, count) and forgets them.
   void DropFrom(uint32_t n);
@@ -40,8 +44,8 @@ class IndexFile {
   Status Seal();
   // Reopening after a crash: whatever lies past the loaded entries (torn or stale entries from
   // before the crash) is discarded by cutting the file to its used length and allocating it back
-  // to its former size, which leaves zeros. Failing to allocate back is not an error here: the
-  // next append that needs room reports ENOSPC.
+  // to the step boundary past the entries (at most its former size), which leaves zeros. Failing
+  // to allocate back is not an error here: the next append that needs room reports ENOSPC.
   Status ClearTail();
   // Forgets the file; the mapping lives on while other references (views, flushes) hold it.
   void Release() { file_.reset(); }

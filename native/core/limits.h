@@ -51,6 +51,22 @@ constexpr uint64_t GrowTargetBytes(uint64_t position, uint64_t step, uint64_t li
   return target < limit ? target : limit;
 }
 
+// Index files grow in steps too. `segment.index.bytes` (Kafka's default: 10 MiB each for `.index`
+// and `.timeindex`) stays the limit of the mapping, but allocating it whole (plus the prepared
+// spares) reserved ~40 MiB of disk per partition before any data. A 64 KiB step holds 8,192
+// offset entries (5,461 time entries), so at the default one entry per 4 KiB of log it covers
+// about 20-32 MiB of appends: growing is rare and a single small fallocate, cheap enough to do
+// synchronously on the appending thread (before any log byte is written), while a new segment
+// holds 128 KiB of index blocks (and its prepared spare as much).
+constexpr uint64_t kIndexGrowStepBytes = 64u << 10;
+
+// Where an index file should end to hold `neededBytes`: the next step boundary, never past `limit`.
+constexpr uint64_t IndexGrowTargetBytes(uint64_t neededBytes, uint64_t limit) {
+  const uint64_t target = (neededBytes + kIndexGrowStepBytes - 1) / kIndexGrowStepBytes * kIndexGrowStepBytes;
+  const uint64_t atLeastOne = target == 0 ? kIndexGrowStepBytes : target;
+  return atLeastOne < limit ? atLeastOne : limit;
+}
+
 // Page granularity used when measuring how much non-zero garbage follows a cut (recovery report).
 constexpr uint64_t kScanPageBytes = 4096;
 

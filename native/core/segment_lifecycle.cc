@@ -67,8 +67,9 @@ Status Segment::Create(const SegmentConfig& config, std::shared_ptr<Segment>* ou
   } files[] = {
       // The `.log` starts with its first step allocated; the write-ahead grows it from there.
       {SegmentFileKind::kLog, GrowTargetBytes(0, GrowStepBytes(config.segmentBytes), config.segmentBytes)},
-      {SegmentFileKind::kIndex, config.indexBytes},
-      {SegmentFileKind::kTimeIndex, config.indexBytes},
+      // So do the indexes: one small step each, grown by appends as entries need it.
+      {SegmentFileKind::kIndex, IndexGrowTargetBytes(0, config.indexBytes)},
+      {SegmentFileKind::kTimeIndex, IndexGrowTargetBytes(0, config.indexBytes)},
   };
   for (int i = 0; i < 3; i++) {
     status = PlaceSegmentFile(config.dir, files[i].kind, segment->paths_[i], files[i].bytes);

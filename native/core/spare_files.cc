@@ -117,15 +117,15 @@ Status PrepareSpareFiles(const std::string& dir, uint64_t segmentBytes, uint64_t
   } wanted[] = {
       // A segment's `.log` grows in steps: its spare holds the first step only.
       {SegmentFileKind::kLog, GrowTargetBytes(0, GrowStepBytes(segmentBytes), segmentBytes)},
-      {SegmentFileKind::kIndex, indexBytes},
-      {SegmentFileKind::kTimeIndex, indexBytes},
+      // The indexes too: their first step only (core/limits.h, kIndexGrowStepBytes).
+      {SegmentFileKind::kIndex, IndexGrowTargetBytes(0, indexBytes)},
+      {SegmentFileKind::kTimeIndex, IndexGrowTargetBytes(0, indexBytes)},
   };
   for (const auto& w : wanted) {
     const std::string spare = SparePath(dir, w.kind);
     struct stat st;
-    if (stat(spare.c_str(), &st) == 0 && w.kind == SegmentFileKind::kLog &&
-        static_cast<uint64_t>(st.st_size) > w.bytes) {
-      // A larger spare (made whole before `.log` files grew in steps, or for a larger segment)
+    if (stat(spare.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_size) > w.bytes) {
+      // A larger spare (made whole before the files grew in steps, or for larger sizes)
       // is trimmed here, on the worker thread, rather than by Segment::Create on the event loop.
       if (truncate(spare.c_str(), static_cast<off_t>(w.bytes)) != 0) unlink(spare.c_str());
     }

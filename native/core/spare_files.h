@@ -1,7 +1,8 @@
 // Spare files: a directory's next segment, created and preallocated ahead of time on a worker
 // thread so that rolling to a new segment on the event loop is three renames, never a
 // posix_fallocate. The spare `.log` holds a segment's first growth step (core/limits.h), not the
-// whole `segment.bytes`: the write-ahead grows the file from there.
+// whole `segment.bytes`: the write-ahead grows the file from there. The spare `.index` and
+// `.timeindex` likewise hold one index step (kIndexGrowStepBytes), not `segment.index.bytes`.
 //
 // Names (in the partition directory), chosen so nothing can take them for a segment: they start
 // with a dot and end in `.tmp`, never in `.log`, `.index` or `.timeindex`:

@@ -22,7 +22,10 @@ export interface SegmentOptions {
   segmentBytes: number;
   /** One sparse index entry per this many bytes of log (`index.interval.bytes`, default 4096). */
   indexIntervalBytes: number;
-  /** Preallocated size of `.index` and `.timeindex` (`segment.index.bytes`, default 10 MiB). */
+  /**
+   * Mapped size, and so the limit, of `.index` and `.timeindex` (`segment.index.bytes`, default
+   * 10 MiB); the files themselves are allocated in 64 KiB steps as entries are added.
+   */
   indexBytes: number;
   /**
    * true: create the files (taking the prepared spare files of the directory, if there are some,
@@ -103,7 +106,7 @@ export interface NativeAddon {
   Segment: new (opts: SegmentOptions) => NativeSegment;
   /**
    * Creates and allocates the spare files of a directory's next segment on a worker thread (the
-   * `.log` with its first growth step only, the indexes whole), so the next
+   * `.log` with its first growth step only, the indexes with their first 64 KiB step), so the next
    * `new Segment({ create: true })` in that directory only renames and maps them.
    */
   prepareSegment(dir: string, segmentBytes: number, indexBytes: number): Promise<void>;
