@@ -4,13 +4,12 @@
  * full disk is still an ENOSPC from append, never a fault inside the mapping.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { StorageError } from '../../src/log/storage-error.js';
 import { buildBatch, fileName, growStepBytes, openSegment, patterned, tempDir } from './helpers.js';
+import { smallFs } from '../helpers/small-fs.js';
 
 const LOG = fileName(0, '.log');
 const MiB = 1 << 20;
@@ -87,28 +86,9 @@ test('recovery after a crash with a partly grown file: nothing lost, nothing inv
   third.close();
 });
 
-/** Mounts a small tmpfs; returns why not when the machine does not allow it. */
-function mountTmpfs(dir: string, size: string): string | null {
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'pipe' });
-    return null;
-  } catch (err) {
-    return `cannot mount a tmpfs here (${(err as Error).message.split('\n')[0]}): needs root or CAP_SYS_ADMIN`;
-  }
-}
-
 test('growing on a full disk: append is ENOSPC, nothing appended, and works again once there is room', (t) => {
-  const mount = mkdtempSync(join(tmpdir(), 'rivulet-grow-'));
-  const why = mountTmpfs(mount, '24m');
-  if (why !== null) {
-    rmSync(mount, { recursive: true, force: true });
-    t.skip(why);
-    return;
-  }
-  t.after(() => {
-    execFileSync('umount', ['-l', mount]);
-    rmSync(mount, { recursive: true, force: true });
-  });
+  const mount = smallFs(t, '24m', 'rivulet-grow-');
+  if (mount === undefined) return;
   const segmentBytes = 64 * MiB;
   const step = growStepBytes(segmentBytes); // 8 MiB
   const path = join(mount, LOG);

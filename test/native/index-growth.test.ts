@@ -5,13 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { native, type NativeSegment } from '../../src/log/native.js';
 import { StorageError } from '../../src/log/storage-error.js';
 import { buildBatch, fileName, openSegment, tempDir } from './helpers.js';
+import { smallFs } from '../helpers/small-fs.js';
 
 const KiB = 1024;
 const MiB = 1 << 20;
@@ -50,7 +50,10 @@ test('a new segment and its spare hold one index step each, not segment.index.by
   for (const name of [INDEX, TIMEINDEX, '.spare-index.tmp', '.spare-timeindex.tmp']) {
     const path = join(dir, name);
     assert.equal(statSync(path).size, STEP, name);
-    assert.ok(allocated(path) >= STEP && allocated(path) <= STEP + 64 * KiB, `${name}: ${allocated(path)} bytes allocated`);
+    assert.ok(
+      allocated(path) >= STEP && allocated(path) <= STEP + 64 * KiB,
+      `${name}: ${allocated(path)} bytes allocated`,
+    );
   }
   // The spare becomes the next segment's index as it is.
   seg.seal();
@@ -145,28 +148,9 @@ test('an index file of any length reopens: entries inside it are kept, the rest 
   assert.equal(statSync(join(dir, TIMEINDEX)).size, 9009 * 12);
 });
 
-/** Mounts a small tmpfs; returns why not when the machine does not allow it. */
-function mountTmpfs(dir: string, size: string): string | null {
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'pipe' });
-    return null;
-  } catch (err) {
-    return `cannot mount a tmpfs here (${(err as Error).message.split('\n')[0]}): needs root or CAP_SYS_ADMIN`;
-  }
-}
-
 test('an index that cannot grow on a full disk: append is ENOSPC with nothing appended, and works once there is room', (t) => {
-  const mount = mkdtempSync(join(tmpdir(), 'rivulet-index-grow-'));
-  const why = mountTmpfs(mount, '4m');
-  if (why !== null) {
-    rmSync(mount, { recursive: true, force: true });
-    t.skip(why);
-    return;
-  }
-  t.after(() => {
-    execFileSync('umount', ['-l', mount]);
-    rmSync(mount, { recursive: true, force: true });
-  });
+  const mount = smallFs(t, '4m', 'rivulet-index-grow-');
+  if (mount === undefined) return;
   // The `.log` holds its first 1 MiB step, more than the batches below reach (no log growth).
   const seg = openSegment(mount, { segmentBytes: 8 * MiB, indexIntervalBytes: 1, indexBytes: DEFAULT_INDEX_BYTES });
   // Fill the disk.

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { StorageError } from '../../src/log/storage-error.js';
 import { buildBatch, fileName, growStepBytes, native, openSegment, tempDir } from './helpers.js';
+import { smallFs } from '../helpers/small-fs.js';
 
 const SPARES = ['.spare-log.tmp', '.spare-index.tmp', '.spare-timeindex.tmp'];
 
@@ -85,17 +86,12 @@ test('flush resolves, and is safe when close() or destroy() runs while it is in 
   assert.equal(existsSync(join(dir, fileName(100, '.log'))), false);
 });
 
-// ENOSPC needs a small filesystem; CI (or a developer as root) can provide one:
-//   mount -t tmpfs -o size=2m tmpfs /mnt/small && RIVULET_TEST_SMALL_FS=/mnt/small node --test ...
-const smallFs = process.env.RIVULET_TEST_SMALL_FS;
-
-test('a full disk is ENOSPC at create/prepare time, never a fault while appending', {
-  skip: !smallFs && 'set RIVULET_TEST_SMALL_FS to a small filesystem',
-}, async (t) => {
-  const dir = join(smallFs as string, `enospc-${process.pid}`);
+test('a full disk is ENOSPC at create/prepare time, never a fault while appending', async (t) => {
+  const mount = smallFs(t, '2m', 'rivulet-enospc-');
+  if (mount === undefined) return;
+  const dir = join(mount, 'partition');
   const { mkdirSync, rmSync } = await import('node:fs');
   mkdirSync(dir, { recursive: true });
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const free = statSync(dir).blksize; // just to touch the fs
   assert.ok(free > 0);
   await assert.rejects(
