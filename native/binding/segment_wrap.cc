@@ -249,9 +249,11 @@ Napi::Value SegmentWrap::Close(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// destroy(recycle = false)
 Napi::Value SegmentWrap::Destroy(const Napi::CallbackInfo& info) {
+  const bool recycle = info.Length() > 0 && info[0].IsBoolean() && info[0].As<Napi::Boolean>().Value();
   mapping_.Reset();
-  const Status status = segment_->Destroy();
+  const Status status = segment_->Destroy(recycle);
   if (!status.ok()) ThrowStatus(info.Env(), status);
   return info.Env().Undefined();
 }

@@ -9,6 +9,7 @@
 #include <cstdio>
 
 #include "core/background.h"
+#include "core/spare_files.h"
 
 namespace rivulet {
 
@@ -69,12 +70,15 @@ MappedFile::~MappedFile() {
   uint8_t* ro = ro_;
   const uint64_t bytes = mapBytes_;
   const int fd = fd_;
+  const uint64_t fileBytes = fileBytes_.load();
   std::string path = path_;
+  std::string recyclePath = recyclePath_;
   // Unlinking by name is safe even if a newer destroyed segment took the same `.deleted` name:
   // that file is being deleted too, and its own unlink then finds nothing (ENOENT is ignored).
-  RunInBackground([rw, ro, bytes, fd, path] {
+  RunInBackground([rw, ro, bytes, fd, fileBytes, path, recyclePath] {
+    // Residency is read off the mapping, so before unmapping it.
+    if (recyclePath.empty() || !RecycleIfResident(path, recyclePath, ro, fileBytes)) unlink(path.c_str());
     Unmap(rw, ro, bytes, fd);
-    unlink(path.c_str());
   });
 }
 

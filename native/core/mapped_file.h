@@ -69,6 +69,13 @@ class MappedFile {
   Status Rename(const std::string& newPath);
   // From now on the last reference also unlinks the file (see the class comment).
   void DeleteOnRelease() { deleteOnRelease_.store(true); }
+  // Like DeleteOnRelease, but the last reference first offers the file for reuse: when most of
+  // its pages are still in the page cache, it is renamed to `recyclePath` (unless a file is
+  // already there) instead of unlinked. See RecycleOrUnlink in spare_files.h.
+  void RecycleOnRelease(const std::string& recyclePath) {
+    recyclePath_ = recyclePath;
+    deleteOnRelease_.store(true);
+  }
 
   // fdatasync, retried on EINTR. Static and descriptor-based so a worker thread can call it while
   // the owning thread goes on using the object; `path` is only used in the error message.
@@ -89,6 +96,7 @@ class MappedFile {
   Status MapReadOnly(uint64_t from, uint64_t to, bool toFile);
 
   std::atomic<bool> deleteOnRelease_{false};
+  std::string recyclePath_;  // set before deleteOnRelease_, read by the destructor only
   // Held by Reserve, Truncate and ZeroFillPastEnd: one resize at a time.
   std::mutex resizeMutex_;
   bool zeroFillPastEnd_ = false;  // under resizeMutex_

@@ -21,7 +21,9 @@
 // Guarantees
 //   - Append: when it returns, the batches are in the page cache (they survive a process crash,
 //     not a power loss) and visible to Read. All batches of a call are appended, or none.
-//   - Flush: when its job completes, everything appended before PrepareFlush is on disk.
+//   - Flush: when its job completes, every batch appended before PrepareFlush is on disk; so are
+//     the indexes and the cut to size of a sealed segment (an active one's index entries are
+//     rebuilt from the log on Open, so its flush syncs the `.log` alone).
 //   - Reopening a segment never serves a partial or corrupt batch: the scan from the last index
 //     entry stops at the first invalid one (see Open and Recover).
 //   - Errors while writing (a failed flush, truncation or seal) fence the segment: appends are
@@ -79,6 +81,11 @@ class FlushJob {
   std::string paths_[kFiles];
   std::string dir_;
   bool syncDir_ = false;
+  // The indexes are synced only once the segment is sealed: an active segment's index entries
+  // are rebuilt from the log by Open (ScanFromLastEntry) whatever of them reached the disk, so
+  // the `.log` alone makes acknowledged batches durable, and each acks=all answer waits for
+  // one fdatasync instead of three.
+  bool syncIndexes_ = true;
 };
 
 // `<dir>/<20-digit baseOffset><suffix>`, as Kafka names segment files.
@@ -128,8 +135,10 @@ class Segment {
   Status Seal();
   // Releases the files; outstanding views keep their mapping. An active segment is sealed first.
   Status Close();
-  // Close, then rename the files `.deleted`; they are unlinked once the last view is gone.
-  Status Destroy();
+  // Close, then rename the files `.deleted`; they are unlinked once the last view is gone. With
+  // `recycle` (retention only: see spare_files.h) the `.log` may be kept for the next segment
+  // instead, when its pages are still in the page cache by then.
+  Status Destroy(bool recycle = false);
   // Makes write errors sticky (called for failures detected outside, e.g. by a flush).
   void Fence(const Status& cause);
 

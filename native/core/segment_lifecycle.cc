@@ -18,6 +18,8 @@ namespace {
 
 // Kafka names segment files by their base offset, zero-padded so they sort by name.
 constexpr int kBaseOffsetDigits = 20;
+// How far NonZeroBytesAfter reads to measure a tail of garbage before counting the rest unread.
+constexpr uint64_t kMaxGarbageScanBytes = 64u << 20;
 
 Status CheckConfig(const SegmentConfig& c) {
   if (c.baseOffset < 0 || c.baseOffset > kMaxSafeInteger) return Status(ErrorCode::kInvalid, "baseOffset out of range");
@@ -72,6 +74,8 @@ Status Segment::Create(const SegmentConfig& config, std::shared_ptr<Segment>* ou
       {SegmentFileKind::kTimeIndex, IndexGrowTargetBytes(0, config.indexBytes)},
   };
   for (int i = 0; i < 3; i++) {
+    // A recycled `.log` (spare_files.h) before the zeroed spare: its pages are already in memory.
+    if (i == 0 && TakeRecycledLog(config.dir, segment->paths_[0], config.segmentBytes)) continue;
     status = PlaceSegmentFile(config.dir, files[i].kind, segment->paths_[i], files[i].bytes);
     if (!status.ok()) {
       for (int j = 0; j < i; j++) unlink(segment->paths_[j].c_str());  // ours, and still empty
@@ -202,12 +206,15 @@ uint64_t Segment::NonZeroBytesAfter(uint64_t position) const {
   // garbage ends. A grown (or preallocated) file ends in zeros: there the garbage reaches the last
   // non-zero byte before the first page that is entirely zero (exact for the usual torn tail;
   // bytes past a zero page are not counted, though DiscardUncleanTail removes them all the same).
-  // Either way, a tail of nothing but zeros is no garbage at all.
+  // Either way, a tail of nothing but zeros is no garbage at all. A recycled file (spare_files.h)
+  // holds old batches all the way: past kMaxGarbageScanBytes of them the rest counts as garbage
+  // unread, so reopening it after a crash does not read a whole segment from disk.
   const uint64_t limit = log_->fileBytes();
   const uint8_t* base = log_->readable();
   uint64_t end = position;
   uint64_t pos = position;
   while (pos < limit) {
+    if (pos - position >= kMaxGarbageScanBytes) return limit - position;
     uint64_t pageEnd = (pos / kScanPageBytes + 1) * kScanPageBytes;
     if (pageEnd > limit) pageEnd = limit;
     uint64_t last = pageEnd;
@@ -366,20 +373,36 @@ void Segment::Release() {
   active_ = false;
 }
 
-Status Segment::Destroy() {
+Status Segment::Destroy(bool recycle) {
   if (destroyed_) return Status::Ok();
-  // No sealing first: cutting an allocated file frees its blocks on this thread, and the files
-  // are going anyway.
-  if (!closed_) Release();
+  // Held across Release, so the files are marked before anybody lets go of them: whoever does
+  // last (this function, a view, a flush) unmaps and unlinks, or recycles, on the background
+  // thread. No sealing first: cutting an allocated file frees its blocks on this thread, and the
+  // files are going anyway (or, recycled, are worth more whole).
+  std::shared_ptr<MappedFile> files[3];
+  if (!closed_) {
+    files[0] = log_;
+    files[1] = offsets_.file();
+    files[2] = times_.file();
+    Release();
+  } else {
+    for (int i = 0; i < 3; i++) files[i] = released_[i].lock();
+  }
   destroyed_ = true;
   Status first;
   for (int i = 0; i < 3; i++) {
     const std::string deleted = paths_[i] + kDeletedSuffix;
-    std::shared_ptr<MappedFile> file = released_[i].lock();
     Status status;
-    if (file) {
-      status = file->Rename(deleted);
-      if (status.ok()) file->DeleteOnRelease();  // unlinked when the last view lets go
+    if (files[i]) {
+      status = files[i]->Rename(deleted);
+      if (status.ok()) {
+        // Only the `.log` is worth recycling (see spare_files.h); the indexes are small.
+        if (i == 0 && recycle) {
+          files[i]->RecycleOnRelease(RecycledLogPath(config_.dir));
+        } else {
+          files[i]->DeleteOnRelease();
+        }
+      }
     } else if (rename(paths_[i].c_str(), deleted.c_str()) == 0) {
       RunInBackground([deleted] { unlink(deleted.c_str()); });
     } else if (errno != ENOENT) {
@@ -403,12 +426,14 @@ Status Segment::PrepareFlush(FlushJob* job) {
   for (int i = 0; i < FlushJob::kFiles; i++) job->paths_[i] = job->files_[i]->path();
   job->dir_ = config_.dir;
   job->syncDir_ = dirDirty_;
+  job->syncIndexes_ = !active_;
   dirDirty_ = false;
   return Status::Ok();
 }
 
 Status FlushJob::Run() const {
-  for (int i = 0; i < kFiles; i++) {
+  const int files = syncIndexes_ ? kFiles : 1;
+  for (int i = 0; i < files; i++) {
     Status status = MappedFile::SyncFd(files_[i]->fd(), paths_[i]);
     if (!status.ok()) return status;
   }

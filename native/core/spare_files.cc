@@ -1,6 +1,7 @@
 #include "core/spare_files.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -8,6 +9,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <mutex>
+#include <vector>
 
 #include "core/limits.h"
 
@@ -19,6 +21,8 @@ constexpr mode_t kFileMode = 0644;
 // How much of a spare `.log` is read into the page cache ahead of time (WarmHead).
 constexpr uint64_t kSpareWarmBytes = 4u << 20;
 constexpr const char* kPartialSuffix = ".partial";
+// How much of a retired `.log` must still be in the page cache for it to be recycled.
+constexpr uint64_t kRecycleResidentPercent = 90;
 #ifndef RENAME_NOREPLACE
 constexpr unsigned kRenameNoReplace = 1;  // <linux/fs.h>
 #else
@@ -96,6 +100,35 @@ void WarmHead(const std::string& path, uint64_t fileBytes) {
 }
 
 }  // namespace
+
+std::string RecycledLogPath(const std::string& dir) { return dir + "/.recycled-log.tmp"; }
+
+bool RecycleIfResident(const std::string& path, const std::string& recyclePath, const uint8_t* mapping,
+                       uint64_t fileBytes) {
+  const long pageSize = sysconf(_SC_PAGESIZE);
+  if (mapping == nullptr || fileBytes == 0 || pageSize <= 0) return false;
+  const uint64_t page = static_cast<uint64_t>(pageSize);
+  const uint64_t pages = (fileBytes + page - 1) / page;
+  std::vector<unsigned char> resident(pages);
+  if (mincore(const_cast<uint8_t*>(mapping), pages * page, resident.data()) != 0) return false;
+  uint64_t inCache = 0;
+  for (unsigned char r : resident) inCache += r & 1;
+  if (inCache * 100 < pages * kRecycleResidentPercent) return false;
+  return RenameNoReplace(path, recyclePath) == 0;
+}
+
+bool TakeRecycledLog(const std::string& dir, const std::string& target, uint64_t maxBytes) {
+  const std::string recycled = RecycledLogPath(dir);
+  if (RenameNoReplace(recycled, target) != 0) return false;
+  // Written for a larger segment.bytes: cut to this one's (the mapping is sized by the file).
+  struct stat st;
+  if (stat(target.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_size) > maxBytes &&
+      truncate(target.c_str(), static_cast<off_t>(maxBytes)) != 0) {
+    unlink(target.c_str());
+    return false;
+  }
+  return true;
+}
 
 std::string SparePath(const std::string& dir, SegmentFileKind kind) {
   switch (kind) {

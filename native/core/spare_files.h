@@ -8,6 +8,22 @@
 // with a dot and end in `.tmp`, never in `.log`, `.index` or `.timeindex`:
 //   .spare-log.tmp  .spare-index.tmp  .spare-timeindex.tmp     complete, all zeros, reusable
 //   <one of those>.partial                                        being preallocated
+//   .recycled-log.tmp                                             a retired `.log`, see below
+//
+// Recycling. Writing into a fresh `.log` costs more than the copy itself: every page is a fault in
+// which the kernel allocates a page-cache page and zeroes it (and, on a VM, often faults in the
+// host too). A `.log` deleted by retention whose pages are still in the page cache has none of
+// that to pay: its pages are allocated, mapped and resident. So the last reference to such a
+// file renames it `.recycled-log.tmp` (at most one per directory) instead of unlinking it, and
+// the next Segment::Create takes it before the zeroed spare, as PostgreSQL recycles WAL segments.
+// Only files whose pages are mostly resident are kept: overwriting an evicted page of a written
+// file would read it from disk first, worse than zeroing a new one.
+// Safety: the recycled file still holds the retired segment's batches, but no reader can reach
+// them (nothing past a segment's size is served) and neither can recovery: it accepts a batch
+// only if its baseOffset is the next expected one, and a retired segment's offsets are all below
+// the log start offset, below every offset the new segment can hold. That is why only retention
+// (and the log start moving up) recycles; truncation, which drops offsets that may be written
+// again, and topic deletion delete. A file is recycled only once no view maps it any more.
 //
 // Who cleans what:
 //   - spares are owned by the addon: a complete spare is reused by the next Segment::Create even
@@ -37,5 +53,17 @@ Status PrepareSpareFiles(const std::string& dir, uint64_t segmentBytes, uint64_t
 // Creates `target` (which must not exist) with exactly `bytes` bytes allocated: by renaming the
 // directory's spare of that kind when there is one, else by creating and preallocating it here.
 Status PlaceSegmentFile(const std::string& dir, SegmentFileKind kind, const std::string& target, uint64_t bytes);
+
+std::string RecycledLogPath(const std::string& dir);
+
+// Called by the last reference to a retired `.log` (`path`, mapped read-only at `mapping` over
+// `fileBytes`): renames it to `recyclePath` when at least kRecycleResidentPercent of its pages are
+// in the page cache and nothing is there yet. True when it did; otherwise the caller unlinks it.
+bool RecycleIfResident(const std::string& path, const std::string& recyclePath, const uint8_t* mapping,
+                       uint64_t fileBytes);
+
+// Moves the directory's recycled `.log` to `target` (which must not exist), cut to at most
+// `maxBytes`. False, with nothing changed, when there is none.
+bool TakeRecycledLog(const std::string& dir, const std::string& target, uint64_t maxBytes);
 
 }  // namespace rivulet

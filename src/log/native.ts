@@ -90,7 +90,7 @@ export interface NativeSegment {
   positionOf(offset: number): number;
   /** Base offset of the first batch whose maxTimestamp >= timestamp, -1 when there is none. */
   offsetForTimestamp(timestamp: number): number;
-  /** fdatasync of the log and its indexes, on a worker thread. */
+  /** fdatasync on a worker thread: the log; the indexes too once sealed (Open rebuilds an active one's). */
   flush(): Promise<void>;
   /** Drops every batch at or past `offset` (offsets must fall on a batch boundary or be ≥ nextOffset). */
   truncateTo(offset: number): void;
@@ -98,8 +98,13 @@ export interface NativeSegment {
   seal(): void;
   /** Releases the segment; outstanding views keep the mapping until they are collected. */
   close(): void;
-  /** Deletes the files (renamed `.deleted`, removed once the last view is gone). Implies close. */
-  destroy(): void;
+  /**
+   * Deletes the files (renamed `.deleted`, removed once the last view is gone). Implies close.
+   * With `recycle` (retention only), the `.log` may instead be kept as the directory's recycled
+   * file for the next segment, if its pages are still in the page cache once no view maps it
+   * (native/core/spare_files.h says why that is safe only below the log start offset).
+   */
+  destroy(recycle?: boolean): void;
 }
 
 export interface NativeAddon {

@@ -372,7 +372,11 @@ export class PartitionLog {
   }
 
   #roll(): NativeSegment {
+    const sealed = this.#segments.active;
     const next = this.#segments.roll(this.logEndOffset);
+    // Flushed while active, a segment's `.log` was synced but not its indexes nor its cut to
+    // size (see FlushJob in native/core/segment.h): the next flush syncs all of it, sealed.
+    this.#unflushed.add(sealed);
     this.#activeSince = -1;
     return next;
   }

@@ -223,11 +223,14 @@ export class Segments {
     return { removed, cut: keepHead ? seg : this.active };
   }
 
-  /** Deletes the oldest segment (never the last one). Its views stay readable. */
+  /**
+   * Deletes the oldest segment (never the last one). Its views stay readable. Its offsets are all
+   * below the log start from now on, so its `.log` may be recycled for a later segment.
+   */
   deleteOldest(): NativeSegment {
     if (this.#list.length < 2) throw new Error('the active segment cannot be deleted');
     const seg = this.#list.shift()!;
-    seg.destroy();
+    seg.destroy(true);
     return seg;
   }
 
