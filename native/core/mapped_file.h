@@ -77,6 +77,12 @@ class MappedFile {
     deleteOnRelease_.store(true);
   }
 
+  // Drops this process's page-table entries for [from, to) of the file (whole pages, within the
+  // file) in both mappings: the pages stay in the page cache, dirty ones are still written back,
+  // and the next access maps them again (a minor fault). Nothing anybody reads changes; what goes
+  // is the pages' share of the process's RSS. Any thread.
+  void ReleasePages(uint64_t from, uint64_t to) const;
+
   // fdatasync, retried on EINTR. Static and descriptor-based so a worker thread can call it while
   // the owning thread goes on using the object; `path` is only used in the error message.
   static Status SyncFd(int fd, const std::string& path);

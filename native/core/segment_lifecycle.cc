@@ -351,6 +351,9 @@ Status Segment::Seal() {
   }
   cleanTail_ = true;
   active_ = false;
+  // Written for good: its pages leave the broker's RSS (not the page cache), off this thread, as
+  // the write-ahead did behind the writer (core/write_ahead.h). Readers map what they read again.
+  RunInBackground([file = log_] { file->ReleasePages(0, file->fileBytes()); });
   return Status::Ok();
 }
 

@@ -120,6 +120,13 @@ void WriteAhead::Prefault(uint64_t position, uint64_t fileBytes) {
     if (target > file->fileBytes()) file->Reserve(target, &cancelGrowth_);
     fileBytes = file->fileBytes();
   }
+  if (position >= releasedTo_ + kReleaseBehindBytes + kReleaseStepBytes) {
+    const std::shared_ptr<MappedFile> file = Hold();
+    if (!file) return;
+    const uint64_t to = position - kReleaseBehindBytes;
+    file->ReleasePages(releasedTo_, to);
+    releasedTo_ = to;
+  }
   // Whole pages only, and none past the file: the last partial page is left to the writer.
   uint64_t end = position + kPrefaultBytes < fileBytes ? position + kPrefaultBytes : fileBytes;
   end = RoundDownToPage(end);

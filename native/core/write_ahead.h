@@ -61,6 +61,11 @@ class WriteAhead : public std::enable_shared_from_this<WriteAhead> {
   static constexpr uint64_t kPrefaultBytes = 8u << 20;
   // The owner wakes the worker each time the write position has moved this far.
   static constexpr uint64_t kKickBytes = 256u << 10;
+  // Behind the writer, pages are unmapped (MappedFile::ReleasePages) once this far behind, this
+  // much at a time: the writer never comes back to them, and readers that do map them again.
+  // Without it an active segment's whole written length counts in the broker's RSS.
+  static constexpr uint64_t kReleaseBehindBytes = 16u << 20;
+  static constexpr uint64_t kReleaseStepBytes = 32u << 20;
   // One madvise call covers at most this much, so Stop takes effect quickly.
   static constexpr uint64_t kChunkBytes = 256u << 10;
 
@@ -113,6 +118,7 @@ class WriteAhead : public std::enable_shared_from_this<WriteAhead> {
 
   // Background thread only (Work never runs twice at once for one object).
   uint64_t prefaultedTo_ = 0;
+  uint64_t releasedTo_ = 0;
 };
 
 }  // namespace rivulet

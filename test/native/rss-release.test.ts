@@ -1,0 +1,47 @@
+/**
+ * A segment's written pages leave the process's RSS (not the page cache): behind the writer once
+ * they are far enough behind (core/write_ahead.h), and all of them once the segment is sealed.
+ * Measured on the segment's own mappings, read from /proc/self/smaps by file name.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { buildBatch, eventually, fileName, openSegment, tempDir } from './helpers.js';
+
+const MiB = 1 << 20;
+
+/** Resident bytes of every mapping of `path` in this process (both the read-write and read-only one). */
+function mappedRss(path: string): number {
+  let total = 0;
+  let inFile = false;
+  for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+    if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) inFile = line.endsWith(` ${path}`);
+    else if (inFile && line.startsWith('Rss:')) total += Number(/(\d+) kB/.exec(line)![1]) * 1024;
+  }
+  return total;
+}
+
+test('written pages are unmapped behind the writer and after the seal; the data reads back', async (t) => {
+  const dir = tempDir(t);
+  const seg = openSegment(dir, { segmentBytes: 256 * MiB });
+  const path = join(dir, fileName(0, '.log'));
+  const batch = buildBatch({ lastOffsetDelta: 0, payloadBytes: 64 * 1024 });
+  const count = Math.floor((160 * MiB) / batch.length);
+  for (let i = 0; i < count; i++) seg.append(batch);
+  const written = seg.size;
+  // Far behind the writer only the last stretch (and what is prefaulted ahead) stays mapped.
+  assert.ok(
+    await eventually(() => mappedRss(path) < written / 2),
+    `behind the writer: ${mappedRss(path)} bytes still mapped of ${written} written`,
+  );
+  seg.seal();
+  assert.ok(await eventually(() => mappedRss(path) < 4 * MiB), `after seal: ${mappedRss(path)} bytes still mapped`);
+  // Nothing was lost: reading maps the pages again.
+  const view = seg.read(count - 1, MiB);
+  assert.ok(view.equals(seg.read(count - 1, MiB)));
+  assert.equal(view.length, batch.length);
+  assert.equal(view.subarray(61).compare(batch.subarray(61)), 0);
+  assert.ok(mappedRss(path) >= batch.length - 4096, 'the read mapped its pages again');
+  seg.close();
+});
