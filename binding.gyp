@@ -11,6 +11,7 @@
       "sources": [
         "native/core/background.cc",
         "native/core/crc32c.cc",
+        "native/core/dir_lock.cc",
         "native/core/index_file.cc",
         "native/core/mapped_file.cc",
         "native/core/offset_index.cc",
@@ -22,6 +23,7 @@
         "native/core/time_index.cc",
         "native/core/write_ahead.cc",
         "native/binding/addon.cc",
+        "native/binding/dir_lock_wrap.cc",
         "native/binding/errors.cc",
         "native/binding/segment_wrap.cc",
         "native/binding/workers.cc",

@@ -2,6 +2,7 @@
 // and the Segment class. Only src/log loads it.
 #include <napi.h>
 
+#include "binding/dir_lock_wrap.h"
 #include "binding/errors.h"
 #include "binding/segment_wrap.h"
 #include "binding/workers.h"
@@ -84,6 +85,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   data->viewSpan = static_cast<double*>(spanBuffer.Data());
   data->viewSpanArray = Napi::Persistent(Napi::Float64Array::New(env, 2, spanBuffer, 0));
   exports.Set("Segment", SegmentWrap::Define(env));
+  exports.Set("DirLock", DirLockWrap::Define(env));
   exports.Set("prepareSegment", Napi::Function::New(env, PrepareSegmentJs, "prepareSegment"));
   exports.Set("crc32c", Napi::Function::New(env, Crc32cJs, "crc32c"));
   exports.Set("crc32cImpl", Napi::Function::New(env, Crc32cImplJs, "crc32cImpl"));

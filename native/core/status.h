@@ -18,10 +18,11 @@ enum class ErrorCode {
   kIo,        // EIO: any other operating-system failure
   kTooLarge,  // ETOOLARGE: a batch larger than a whole segment
   kFenced,    // EFENCED: a previous write failed; appends are refused until reopened
+  kLocked,    // ELOCKED: the directory's lock is held by another process (core/dir_lock.h)
 };
 
 constexpr const char* kStorageErrorCodeNames[] = {
-    "ECORRUPT", "ENOSPC", "EINVAL", "ECLOSED", "EIO", "ETOOLARGE", "EFENCED",
+    "ECORRUPT", "ENOSPC", "EINVAL", "ECLOSED", "EIO", "ETOOLARGE", "EFENCED", "ELOCKED",
 };
 constexpr int kStorageErrorCodeCount = sizeof(kStorageErrorCodeNames) / sizeof(kStorageErrorCodeNames[0]);
 

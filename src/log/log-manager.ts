@@ -9,7 +9,10 @@
  *   claims is left alone at startup (with a warning) and only removed when a topic of that name
  *   is created again, so a lost or stale topics.json never deletes data by itself;
  * - deleted topics' directories are renamed `<dir>.<time>-delete` first and removed after; a
- *   leftover `-delete` directory is removed at startup.
+ *   leftover `-delete` directory is removed at startup;
+ * - one LogManager (in any process) has the data directory at a time: `open` takes the exclusive
+ *   lock on `<dataDir>/.lock` (dir-lock.ts) before reading or writing anything there, and `close`
+ *   drops it after the last partition is closed. Listing the directory skips `.lock`.
  *
  * Append vs flush: as PartitionLog. `close()` syncs every partition before closing it, so a clean
  * shutdown leaves everything on disk.
@@ -29,6 +32,7 @@ import {
 } from './log-config.js';
 import { PartitionLog, type PartitionLogOptions } from './partition-log.js';
 import { DEFAULT_RETENTION_CHECK_INTERVAL_MS, type RetentionResult, startRetentionTimer } from './retention.js';
+import { DATA_DIR_LOCK_FILE, type DataDirLock, lockDataDir } from './dir-lock.js';
 import { consoleLogger, type LogLogger } from './segments.js';
 import { isInternalTopic, parsePartitionDirName, partitionDir, validateTopicName } from './topic-name.js';
 import { readTopicMetadata, type TopicMetadata, writeTopicMetadata } from './topic-metadata.js';
@@ -76,35 +80,52 @@ export class LogManager {
   readonly #logger: LogLogger;
   readonly #partitionOptions: PartitionLogOptions;
   readonly #topics = new Map<string, TopicState>();
+  readonly #lock: DataDirLock;
   #stopRetention: (() => void) | null = null;
   #closing: Promise<void> | null = null;
 
-  private constructor(dataDir: string, defaults: Partial<TopicConfig>, logger: LogLogger, clock?: () => number) {
+  private constructor(
+    dataDir: string,
+    lock: DataDirLock,
+    defaults: Partial<TopicConfig>,
+    logger: LogLogger,
+    clock?: () => number,
+  ) {
     this.dataDir = dataDir;
+    this.#lock = lock;
     this.#defaults = defaults;
     this.#logger = logger;
     this.#partitionOptions = clock === undefined ? { logger } : { logger, clock };
   }
 
-  /** Creates the data directory if needed, reads the metadata, opens and recovers every partition. */
+  /**
+   * Creates the data directory if needed, locks it, reads the metadata, opens and recovers every
+   * partition. KAFKA_STORAGE_ERROR with `details.storageCode` 'ELOCKED' when another process (or
+   * another LogManager) has the directory.
+   */
   static open(options: LogManagerOptions): LogManager {
     const logger = options.logger ?? consoleLogger;
     const defaults = validateTopicConfig(options.defaults ?? {});
-    const manager = new LogManager(options.dataDir, defaults, logger, options.clock);
     mkdirSync(options.dataDir, { recursive: true });
-    manager.#removeDeletedDirs();
+    const lock = lockDataDir(options.dataDir);
+    const manager = new LogManager(options.dataDir, lock, defaults, logger, options.clock);
     try {
+      manager.#removeDeletedDirs();
       for (const meta of readTopicMetadata(options.dataDir)) {
         const config = resolveTopicConfig(meta.overrides, defaults);
         const state: TopicState = { name: meta.name, partitions: [], overrides: meta.overrides, config };
         manager.#topics.set(meta.name, state);
         for (let p = 0; p < meta.partitions; p++) state.partitions.push(manager.#openPartition(meta.name, p, config));
       }
+      manager.#warnAboutOrphans();
     } catch (err) {
-      for (const t of manager.#topics.values()) for (const p of t.partitions) void p.close();
+      const partitions = [...manager.#topics.values()].flatMap((t) => t.partitions);
+      // The lock is dropped once the partitions opened so far are closed (at once when there are
+      // none), so no one else opens them meanwhile.
+      if (partitions.length === 0) lock.release();
+      else void Promise.allSettled(partitions.map((p) => p.close())).finally(() => lock.release());
       throw err;
     }
-    manager.#warnAboutOrphans();
     const interval = options.retentionCheckIntervalMs ?? DEFAULT_RETENTION_CHECK_INTERVAL_MS;
     if (interval > 0) manager.#stopRetention = startRetentionTimer(interval, () => manager.applyRetention());
     return manager;
@@ -223,7 +244,7 @@ export class LogManager {
     await Promise.all(all);
   }
 
-  /** Stops retention, syncs every partition, then closes it. Idempotent. */
+  /** Stops retention, syncs every partition, closes it, then unlocks the data directory. Idempotent. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#stopRetention?.();
@@ -234,7 +255,11 @@ export class LogManager {
           this.#logger.warn('sync at close failed', { dir: partitions[i]!.dir, error: String(r.reason) });
         }
       });
-      await Promise.all(partitions.map((p) => p.close()));
+      try {
+        await Promise.all(partitions.map((p) => p.close()));
+      } finally {
+        this.#lock.release();
+      }
     })();
     return this.#closing;
   }
@@ -300,6 +325,7 @@ export class LogManager {
 
   #warnAboutOrphans(): void {
     for (const name of readdirSync(this.dataDir)) {
+      if (name === DATA_DIR_LOCK_FILE) continue;
       const parsed = parsePartitionDirName(name);
       if (parsed === null || !statSync(join(this.dataDir, name)).isDirectory()) continue;
       const t = this.#topics.get(parsed.topic);

@@ -107,8 +107,29 @@ export interface NativeSegment {
   destroy(recycle?: boolean): void;
 }
 
+/**
+ * An exclusive lock on a data directory: `flock(LOCK_EX | LOCK_NB)` on `<dir>/.lock` (created if
+ * missing, left in place on release). Held until `release()`, until the object is garbage
+ * collected, or until the process dies (the kernel drops it: a crash never leaves a stale lock).
+ */
+export interface NativeDirLock {
+  /** `<dir>/.lock`. */
+  readonly path: string;
+  /** False once released. */
+  readonly held: boolean;
+  /** Drops the lock. Idempotent. */
+  release(): void;
+}
+
 export interface NativeAddon {
   Segment: new (opts: SegmentOptions) => NativeSegment;
+  /**
+   * Takes the lock of an existing directory without waiting: throws a StorageError ELOCKED (path:
+   * the lock file) when another process, or another DirLock of this one, holds it.
+   */
+  DirLock: new (
+    dir: string,
+  ) => NativeDirLock;
   /**
    * Creates and allocates the spare files of a directory's next segment on a worker thread (the
    * `.log` with its first growth step only, the indexes with their first 64 KiB step), so the next

@@ -10,6 +10,7 @@ export const StorageErrorCodes = [
   'EIO', // any other operating-system failure (errno and path say which)
   'ETOOLARGE', // a batch larger than a whole segment can hold
   'EFENCED', // a previous write failed: the segment refuses appends until reopened
+  'ELOCKED', // a data directory's `.lock` is held by another process (or another LogManager)
 ] as const;
 export type StorageErrorCode = (typeof StorageErrorCodes)[number];
 

@@ -58,7 +58,7 @@ describe('LogManager', () => {
     }
     assert.throws(() => m.createTopic('c', 1, { 'retention.ms': 'never' }), code('INVALID_CONFIG'));
     assert.throws(() => m.createTopic('c', 1, { 'no.such.config': '1' }), code('INVALID_CONFIG'));
-    assert.deepEqual(readdirSync(dataDir).sort(), ['a-0', 'topics.json']);
+    assert.deepEqual(readdirSync(dataDir).sort(), ['.lock', 'a-0', 'topics.json']);
     assert.deepEqual(
       m.topics().map((x) => x.name),
       ['a'],
@@ -117,7 +117,7 @@ describe('LogManager', () => {
     const views = log.read(0, 1024);
     await m.deleteTopic('gone');
     assert.equal(m.topic('gone'), undefined);
-    assert.deepEqual(readdirSync(dataDir), ['topics.json']);
+    assert.deepEqual(readdirSync(dataDir).sort(), ['.lock', 'topics.json']);
     assert.equal(recordsOf(views).length, 5);
     await assert.rejects(m.deleteTopic('gone'), code('UNKNOWN_TOPIC_OR_PARTITION'));
     const fresh = m.createTopic('gone', 1);
