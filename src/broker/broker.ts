@@ -29,6 +29,7 @@ import type { BrokerContext, HandlerEntry, RequestTracker } from './context.js';
 import { FetchWaiters } from './fetch-waiters.js';
 import { createGroupCoordinator, renderGroupMetrics } from './group/index.js';
 import { handlerTable } from './handlers/index.js';
+import { Histogram } from '../histogram.js';
 import { BrokerMetrics } from './metrics.js';
 import { ProducerIdAllocator } from './producer-ids.js';
 import { ProducerStateManager } from './producer-state.js';
@@ -103,6 +104,7 @@ export class Broker {
       advertised: { host: config.advertisedHost ?? (wildcard ? hostname() : config.host), port: config.port },
       closing: false,
       retiredSyncs: 0,
+      retiredFlushes: new Histogram(),
       handlers: handlerTable(extra),
       brokerVersion: packageVersion(),
     };
@@ -132,7 +134,15 @@ export class Broker {
       await logs.close();
       throw err;
     }
-    await broker.#listen();
+    try {
+      await broker.#listen();
+    } catch (err) {
+      // Port in use, say: let go of the data dir (and its lock) before reporting it.
+      broker.#metrics.close();
+      broker.#ctx.groups.close();
+      await logs.close();
+      throw err;
+    }
     return broker;
   }
 
@@ -169,11 +179,14 @@ export class Broker {
       highWatermark: number;
     }> = [];
     let fdatasyncs = this.#ctx.retiredSyncs;
+    const flushes = new Histogram();
+    flushes.add(this.#ctx.retiredFlushes);
     let inflightProduceBytes = 0;
     let bufferedBytes = 0;
     for (const t of this.#ctx.logs.topics()) {
       t.partitions.forEach((p, partition) => {
         fdatasyncs += p.syncCount;
+        flushes.add(p.flushTimes);
         if (p.closed) return;
         partitions.push({
           topic: t.name,
@@ -194,6 +207,7 @@ export class Broker {
       inflightProduceBytes,
       openSegments: this.#ctx.logs.openSegmentCount,
       fdatasyncs,
+      flushes,
       partitions,
     });
     return core + renderGroupMetrics(this.#ctx.groups, this.#ctx.logs);
@@ -260,6 +274,7 @@ export class Broker {
       this.#listenSocket = await listen(this.#app, this.config.host, this.config.port);
     } catch (err) {
       this.#app.close();
+      this.#metrics.close();
       this.#ctx.groups.close();
       await this.#ctx.logs.close();
       throw err;

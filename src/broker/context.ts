@@ -16,6 +16,7 @@ import type { FetchWaiters } from './fetch-waiters.js';
 import type { BrokerMetrics } from './metrics.js';
 import type { ProducerIdAllocator } from './producer-ids.js';
 import type { ProducerStateManager } from './producer-state.js';
+import type { Histogram } from '../histogram.js';
 
 export interface BrokerContext {
   readonly config: BrokerConfig;
@@ -34,6 +35,8 @@ export interface BrokerContext {
   readonly closing: boolean;
   /** fdatasyncs issued by partitions since deleted (so the metric never goes down). */
   retiredSyncs: number;
+  /** Flush durations of partitions since deleted (so the histogram never goes down). */
+  retiredFlushes: Histogram;
   /** Every api served, by key. */
   readonly handlers: ReadonlyMap<number, HandlerEntry>;
   readonly brokerVersion: string;

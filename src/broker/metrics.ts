@@ -4,25 +4,8 @@
  * segments, memory) are read when the text is rendered, not kept up to date.
  */
 
-/** Request latency buckets, in seconds (Prometheus convention). */
-export const LATENCY_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-
-class Histogram {
-  readonly counts = new Array<number>(LATENCY_BUCKETS_S.length).fill(0);
-  count = 0;
-  sum = 0;
-
-  observe(seconds: number): void {
-    this.count++;
-    this.sum += seconds;
-    for (let i = 0; i < LATENCY_BUCKETS_S.length; i++) {
-      if (seconds <= LATENCY_BUCKETS_S[i]!) {
-        this.counts[i]!++;
-        return;
-      }
-    }
-  }
-}
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Histogram } from '../histogram.js';
 
 interface TopicCounters {
   bytesIn: number;
@@ -38,6 +21,8 @@ export interface MetricsSnapshot {
   inflightProduceBytes: number;
   openSegments: number;
   fdatasyncs: number;
+  /** Durations of the partition logs' group flushes (fdatasync of every segment written), summed. */
+  flushes: Histogram;
   partitions: ReadonlyArray<{
     topic: string;
     partition: number;
@@ -54,6 +39,17 @@ export class BrokerMetrics {
   connectionsRefused = 0;
   framesTooLarge = 0;
   readonly #startedAt = Date.now();
+  /** Event-loop delay since the last render: what every request on the loop waits on top of its own work. */
+  readonly #loopDelay = monitorEventLoopDelay({ resolution: 10 });
+
+  constructor() {
+    this.#loopDelay.enable();
+  }
+
+  /** Stops sampling the event loop (the broker is closing). */
+  close(): void {
+    this.#loopDelay.disable();
+  }
 
   #topic(name: string): TopicCounters {
     let t = this.#topics.get(name);
@@ -116,16 +112,7 @@ export class BrokerMetrics {
       'histogram',
       'Time from receiving a request to answering it (fetch includes its long-poll wait).',
     );
-    for (const [api, r] of this.#requests) {
-      let cumulative = 0;
-      for (let i = 0; i < LATENCY_BUCKETS_S.length; i++) {
-        cumulative += r.latency.counts[i]!;
-        out.push(`rivulet_request_duration_seconds_bucket{api="${api}",le="${LATENCY_BUCKETS_S[i]}"} ${cumulative}`);
-      }
-      out.push(`rivulet_request_duration_seconds_bucket{api="${api}",le="+Inf"} ${r.latency.count}`);
-      out.push(`rivulet_request_duration_seconds_sum{api="${api}"} ${r.latency.sum}`);
-      out.push(`rivulet_request_duration_seconds_count{api="${api}"} ${r.latency.count}`);
-    }
+    for (const [api, r] of this.#requests) out.push(...r.latency.render('rivulet_request_duration_seconds', `api="${api}"`));
 
     family('rivulet_log_end_offset', 'gauge', 'Offset the next record appended to the partition gets.');
     for (const p of s.partitions)
@@ -157,6 +144,22 @@ export class BrokerMetrics {
     out.push(`rivulet_open_segments ${s.openSegments}`);
     family('rivulet_fdatasync_total', 'counter', 'fdatasync calls made by the partition logs.');
     out.push(`rivulet_fdatasync_total ${s.fdatasyncs}`);
+    family(
+      'rivulet_log_flush_duration_seconds',
+      'histogram',
+      'Group flushes of the partition logs (one fdatasync per segment written), what acks=all answers wait for.',
+    );
+    out.push(...s.flushes.render('rivulet_log_flush_duration_seconds', ''));
+    family(
+      'rivulet_event_loop_delay_seconds',
+      'gauge',
+      'Event-loop delay since the previous scrape, by quantile (0.5, 0.99, 1 = max); 10 ms sampling.',
+    );
+    const d = this.#loopDelay;
+    for (const [q, ns] of [['0.5', d.percentile(50)], ['0.99', d.percentile(99)], ['1', d.max]] as const) {
+      out.push(`rivulet_event_loop_delay_seconds{quantile="${q}"} ${Number.isFinite(ns) && d.count > 0 ? ns / 1e9 : 0}`);
+    }
+    d.reset();
 
     const mem = process.memoryUsage();
     family(

@@ -32,6 +32,7 @@ import { assertOffset, assertOffsetOrder, MAX_OFFSET } from './offsets.js';
 import { LOG_START_OFFSET_FILE, loadPartitionDir } from './recovery.js';
 import { type DeletedSegment, type RetentionResult, type SegmentSummary, selectExpiredSegments } from './retention.js';
 import { consoleLogger, type LogLogger, type Segments, segmentSettings } from './segments.js';
+import { Histogram } from '../histogram.js';
 
 export interface PartitionLogOptions {
   /** Where recovery and background failures are reported (default: warnings to the console). */
@@ -148,6 +149,9 @@ export class PartitionLog {
   get highWatermark(): number {
     return this.logEndOffset;
   }
+
+  /** How long each group flush took (fdatasync of every segment written since the last one). */
+  readonly flushTimes = new Histogram();
 
   /** Group flushes issued by sync() so far. */
   get syncCount(): number {
@@ -385,8 +389,10 @@ export class PartitionLog {
     const truncations = this.#truncations;
     const segs = [...this.#unflushed];
     this.#unflushed.clear();
+    const started = performance.now();
     try {
       await Promise.all(segs.map((s) => s.flush()));
+      this.flushTimes.observe((performance.now() - started) / 1000);
     } catch (err) {
       for (const s of segs) if (this.#segments.all.includes(s)) this.#unflushed.add(s);
       throw toRivuletError(err, `flush of ${this.dir}`);

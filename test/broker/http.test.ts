@@ -48,6 +48,14 @@ describe('/healthz and /metrics', () => {
     assert.ok(m('rivulet_process_memory_bytes{kind="rss"}')! > 0);
     assert.ok(m('rivulet_fdatasync_total')! >= 1);
     assert.match(r.text, /# TYPE rivulet_request_duration_seconds histogram/);
+    // Every group flush is timed: as many observations as flushes, all within the buckets.
+    assert.equal(m('rivulet_log_flush_duration_seconds_count'), m('rivulet_fdatasync_total'));
+    assert.equal(m('rivulet_log_flush_duration_seconds_bucket{le="+Inf"}'), m('rivulet_log_flush_duration_seconds_count'));
+    assert.ok(m('rivulet_log_flush_duration_seconds_sum')! > 0);
+    for (const q of ['0.5', '0.99', '1']) {
+      const delay = m(`rivulet_event_loop_delay_seconds{quantile="${q}"}`);
+      assert.ok(delay !== undefined && delay >= 0 && delay < 60, `event loop delay quantile ${q}: ${delay}`);
+    }
   });
 
   it('other paths are 404', async () => {

@@ -17,6 +17,7 @@ async function deleteOne(ctx: BrokerContext, name: string): Promise<void> {
   topicsChanged(ctx);
   for (const log of topic?.partitions ?? []) {
     ctx.retiredSyncs += log.syncCount;
+    ctx.retiredFlushes.add(log.flushTimes);
     ctx.producers.forget(log);
   }
   ctx.metrics.forgetTopic(name);
