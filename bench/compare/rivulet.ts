@@ -49,6 +49,8 @@ export async function produceRivulet(w: Workload, acks: 'all' | 1): Promise<Phas
       connections: 1,
       partitions: RIVULET_PARTITIONS,
       keyCardinality: 0,
+      // None: the peers get no warm-up either.
+      warmupRecords: 0,
       brokers: `ws://127.0.0.1:${w.port}`,
       reportIntervalMs: 3_600_000,
     },

@@ -25,6 +25,8 @@ that carried it to its acknowledgement.
   --partitions P         create the topic with P partitions (an existing topic must have P)
   --key-cardinality K    records carry K distinct keys, in turn (default 0: no key, sticky
                          partitioning)
+  --warmup-records W     first send W records the same way, unmeasured, and wait for their
+                         acknowledgements (JIT, connections, first segment pages); default 0
 
 consume: reads N records from the beginning of every partition and measures each from its
 produce timestamp to its delivery (end to end; records already in the topic show their age).
@@ -54,6 +56,7 @@ const OPTIONS = {
   connections: { type: 'string' },
   partitions: { type: 'string' },
   'key-cardinality': { type: 'string' },
+  'warmup-records': { type: 'string' },
   group: { type: 'string', short: 'g' },
   'timeout-ms': { type: 'string' },
   'interval-ms': { type: 'string' },
@@ -70,6 +73,7 @@ const PRODUCE_ONLY = [
   'connections',
   'partitions',
   'key-cardinality',
+  'warmup-records',
 ] as const;
 const CONSUME_ONLY = ['group', 'timeout-ms'] as const;
 
@@ -123,6 +127,7 @@ export async function perfCommand(argv: string[]): Promise<number> {
         connections: optInt('connections', 1, MAX_CONNECTIONS) ?? 1,
         partitions: optInt('partitions', 1),
         keyCardinality: optInt('key-cardinality', 0, MAX_KEY_CARDINALITY) ?? 0,
+        warmupRecords: optInt('warmup-records', 0) ?? 0,
         brokers: values.brokers,
         reportIntervalMs,
       },

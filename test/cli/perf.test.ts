@@ -181,6 +181,25 @@ describe('rivulet perf', () => {
     assert.equal((JSON.parse(res.stdout) as { records: number }).records, 5000);
   });
 
+  test('--warmup-records sends that many more, unmeasured, before the measured run', async () => {
+    const res = await rivulet(
+      ['perf', 'produce', '--topic', 'perf-warm', '--records', '3000', '--record-size', '10', '--warmup-records', '2000', '--json', '-b', broker.url],
+      { timeoutMs: 60_000 },
+    );
+    assert.equal(res.code, 0, res.stderr);
+    const p = JSON.parse(res.stdout) as { records: number; settings: Record<string, number> };
+    assert.equal(p.records, 3000, 'only the measured records are counted');
+    assert.equal(p.settings.warmupRecords, 2000);
+    assert.ok(p.settings.clientLoopDelayMaxMs! >= p.settings.clientLoopDelayP99Ms! && p.settings.clientLoopDelayP99Ms! >= 0);
+    assert.match(res.stderr, /warming up: 2000 records/);
+    // Both phases reached the topic.
+    const consumed = await rivulet(['perf', 'consume', '--topic', 'perf-warm', '--records', '5000', '--json', '-b', broker.url], {
+      timeoutMs: 60_000,
+    });
+    assert.equal(consumed.code, 0, consumed.stderr);
+    assert.equal((JSON.parse(consumed.stdout) as { records: number }).records, 5000);
+  });
+
   test('consume as a member of a consumer group reads every record', async () => {
     const produced = await rivulet(
       [

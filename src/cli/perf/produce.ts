@@ -7,6 +7,7 @@
  * buffer.memory), so the latency measured is the producer's, not a queue the tool built itself.
  */
 import { randomFillSync } from 'node:crypto';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Producer, Rivulet } from '../../client/index.js';
 import type { Acks, Message } from '../../client/types.js';
 import { CliError } from '../args.js';
@@ -32,6 +33,8 @@ export interface ProduceSettings {
   connections: number;
   partitions: number | undefined;
   keyCardinality: number;
+  /** Records sent (and acknowledged) before the measured run starts. */
+  warmupRecords: number;
   brokers: string | undefined;
   reportIntervalMs: number;
 }
@@ -81,63 +84,77 @@ export async function runProduce(s: ProduceSettings, live: (line: string) => voi
       wake = undefined;
       w?.();
     };
+    const waitForAck = () =>
+      new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+    let sent = 0;
+    let conn = 0;
 
+    /** Sends `count` more records, each send's latency going to `reporter`, and waits for every acknowledgement. */
+    const pump = async (count: number, reporter: PerfReporter): Promise<void> => {
+      const end = sent + count;
+      while (sent < end && failure === undefined) {
+        const n = Math.min(perSend, end - sent);
+        // The next connection with room; wait for an acknowledgement when none has.
+        let c = -1;
+        for (let tries = 0; tries < producers.length; tries++) {
+          const i = (conn + tries) % producers.length;
+          if (outstanding[i]! + n <= maxOutstanding) {
+            c = i;
+            break;
+          }
+        }
+        if (c < 0) {
+          await waitForAck();
+          continue;
+        }
+        conn = (c + 1) % producers.length;
+        if (bucket !== undefined) await bucket.take(n);
+        const messages = sliceCycle(cycle, sent, n);
+        const bytes = n * recordBytes;
+        outstanding[c]! += n;
+        inFlight += n;
+        sent += n;
+        const t0 = performance.now();
+        producers[c]!.send({ topic: s.topic, messages, acks: s.acks }).then(
+          () => {
+            const us = (performance.now() - t0) * 1000;
+            outstanding[c]! -= n;
+            inFlight -= n;
+            reporter.add(n, bytes, us);
+            notify();
+          },
+          (err: unknown) => {
+            outstanding[c]! -= n;
+            inFlight -= n;
+            failure ??= err;
+            notify();
+          },
+        );
+      }
+      while (inFlight > 0) await waitForAck();
+    };
+
+    if (s.warmupRecords > 0) {
+      live(`warming up: ${s.warmupRecords} records, not measured`);
+      await pump(s.warmupRecords, new PerfReporter('sent', () => {}));
+    }
+    // The client's own event loop: a stall here delays acknowledgements as much as one in the broker.
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
     const start = performance.now();
     const reporter = new PerfReporter('sent', live, start);
     interval = setInterval(() => reporter.tick(inFlight), s.reportIntervalMs);
-    let sent = 0;
-    let conn = 0;
-    while (sent < s.records && failure === undefined) {
-      const n = Math.min(perSend, s.records - sent);
-      // The next connection with room; wait for an acknowledgement when none has.
-      let c = -1;
-      for (let tries = 0; tries < producers.length; tries++) {
-        const i = (conn + tries) % producers.length;
-        if (outstanding[i]! + n <= maxOutstanding) {
-          c = i;
-          break;
-        }
-      }
-      if (c < 0) {
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-        });
-        continue;
-      }
-      conn = (c + 1) % producers.length;
-      if (bucket !== undefined) await bucket.take(n);
-      const messages = sliceCycle(cycle, sent, n);
-      const bytes = n * recordBytes;
-      outstanding[c]! += n;
-      inFlight += n;
-      sent += n;
-      const t0 = performance.now();
-      producers[c]!.send({ topic: s.topic, messages, acks: s.acks }).then(
-        () => {
-          const us = (performance.now() - t0) * 1000;
-          outstanding[c]! -= n;
-          inFlight -= n;
-          reporter.add(n, bytes, us);
-          notify();
-        },
-        (err: unknown) => {
-          outstanding[c]! -= n;
-          inFlight -= n;
-          failure ??= err;
-          notify();
-        },
-      );
-    }
-    while (inFlight > 0) {
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-      });
-    }
+    if (failure === undefined) await pump(s.records, reporter);
     const elapsed = performance.now() - start;
+    loopDelay.disable();
     clearInterval(interval);
     interval = undefined;
     if (failure !== undefined) throw explainClientError(failure, errCtx);
     if (elapsed >= s.reportIntervalMs) reporter.tick(0);
+    // Delays past the 10 ms sampling period, in milliseconds.
+    const loopMs = (ns: number) => Math.round(Math.max(0, ns / 1e6 - 10) * 100) / 100;
     return reporter.summary('produce', s.topic, elapsed, {
       recordSize: s.recordSize,
       acks: String(s.acks),
@@ -149,6 +166,9 @@ export async function runProduce(s: ProduceSettings, live: (line: string) => voi
       partitions: s.partitions ?? null,
       keyCardinality: s.keyCardinality,
       recordsPerSend: perSend,
+      warmupRecords: s.warmupRecords,
+      clientLoopDelayP99Ms: loopMs(loopDelay.percentile(99)),
+      clientLoopDelayMaxMs: loopMs(loopDelay.max),
     });
   } finally {
     clearInterval(interval);

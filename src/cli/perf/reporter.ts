@@ -143,6 +143,9 @@ export function formatSummary(s: PerfSummary): string {
   return (
     `${s.records} records ${verb} in ${(s.elapsedMs / 1000).toFixed(2)} s, ` +
     `${s.recordsPerSec.toFixed(1)} records/s (${s.mbPerSec.toFixed(2)} MB/s), ` +
-    `latency (${what}) ms avg ${l.avg} p50 ${l.p50} p95 ${l.p95} p99 ${l.p99} p99.9 ${l.p999} max ${l.max}\n`
+    `latency (${what}) ms avg ${l.avg} p50 ${l.p50} p95 ${l.p95} p99 ${l.p99} p99.9 ${l.p999} max ${l.max}` +
+    (typeof s.settings.clientLoopDelayP99Ms === 'number'
+      ? `; client event-loop delay ms p99 ${s.settings.clientLoopDelayP99Ms} max ${s.settings.clientLoopDelayMaxMs}\n`
+      : '\n')
   );
 }
