@@ -186,19 +186,31 @@ Status MappedFile::Rename(const std::string& newPath) {
   return Status::Ok();
 }
 
-void MappedFile::ReleasePages(uint64_t from, uint64_t to) const {
+namespace {
+
+// [from, to) cut to whole pages inside [0, limit); false when nothing is left.
+bool PageRange(uint64_t limit, uint64_t* from, uint64_t* to) {
   const long pageSize = sysconf(_SC_PAGESIZE);
   const uint64_t page = pageSize > 0 ? static_cast<uint64_t>(pageSize) : 4096;
-  const uint64_t limit = fileBytes();
-  if (to > limit) to = limit;
-  from = (from + page - 1) / page * page;
-  to = to / page * page;
-  if (from >= to) return;
+  if (*to > limit) *to = limit;
+  *from = (*from + page - 1) / page * page;
+  *to = *to / page * page;
+  return *from < *to;
+}
+
+}  // namespace
+
+void MappedFile::ReleasePages(uint64_t from, uint64_t to) const {
+  if (!PageRange(fileBytes(), &from, &to)) return;
   // MADV_DONTNEED on a shared file mapping only unmaps: the page cache keeps the data. Past the
   // end of the file (a shrink racing this call) the read-only mapping holds anonymous zero pages,
   // for which dropping is just as harmless.
   madvise(rw_ + from, to - from, MADV_DONTNEED);
   madvise(ro_ + from, to - from, MADV_DONTNEED);
+}
+
+void MappedFile::ReleaseWritablePages(uint64_t from, uint64_t to) const {
+  if (PageRange(fileBytes(), &from, &to)) madvise(rw_ + from, to - from, MADV_DONTNEED);
 }
 
 Status MappedFile::SyncFd(int fd, const std::string& path) {

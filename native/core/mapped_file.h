@@ -82,6 +82,8 @@ class MappedFile {
   // and the next access maps them again (a minor fault). Nothing anybody reads changes; what goes
   // is the pages' share of the process's RSS. Any thread.
   void ReleasePages(uint64_t from, uint64_t to) const;
+  // The same for the read-write mapping only (readers keep theirs).
+  void ReleaseWritablePages(uint64_t from, uint64_t to) const;
 
   // fdatasync, retried on EINTR. Static and descriptor-based so a worker thread can call it while
   // the owning thread goes on using the object; `path` is only used in the error message.

@@ -86,6 +86,10 @@ class FlushJob {
   // the `.log` alone makes acknowledged batches durable, and each acks=all answer waits for
   // one fdatasync instead of three.
   bool syncIndexes_ = true;
+  // [unmapFrom_, unmapTo_) of the `.log`: whole pages written since the last flush, unmapped from
+  // the writer's mapping just before the fdatasync (see Run).
+  uint64_t unmapFrom_ = 0;
+  uint64_t unmapTo_ = 0;
 };
 
 // `<dir>/<20-digit baseOffset><suffix>`, as Kafka names segment files.
@@ -198,6 +202,8 @@ class Segment {
   int64_t nextOffset_ = 0;
   int64_t maxTimestamp_ = -1;
   uint64_t bytesSinceIndexEntry_ = 0;
+  // Whole pages below it are no longer mapped writable (FlushJob unmapped them before syncing).
+  uint64_t unmappedTo_ = 0;
   bool active_ = true;
   bool closed_ = false;
   bool destroyed_ = false;

@@ -430,11 +430,24 @@ Status Segment::PrepareFlush(FlushJob* job) {
   job->dir_ = config_.dir;
   job->syncDir_ = dirDirty_;
   job->syncIndexes_ = !active_;
+  if (active_) {
+    if (ahead_) ahead_->NoteFlush();
+    const uint64_t to = size_ - size_ % kScanPageBytes;
+    if (unmappedTo_ > size_) unmappedTo_ = 0;  // truncated since: start over
+    job->unmapFrom_ = unmappedTo_;
+    job->unmapTo_ = to;
+    if (to > unmappedTo_) unmappedTo_ = to;
+  }
   dirDirty_ = false;
   return Status::Ok();
 }
 
 Status FlushJob::Run() const {
+  // Writeback of a page mapped writable must write-protect it in every CPU's TLB (an IPI per
+  // page or small batch: on a VM each one exits to the host), and that was most of the broker's
+  // CPU under acks=all. The writer never comes back to pages it has written, so they are unmapped
+  // first, in one call: the writeback then finds no writable mapping to clean.
+  if (unmapTo_ > unmapFrom_) files_[0]->ReleaseWritablePages(unmapFrom_, unmapTo_);
   const int files = syncIndexes_ ? kFiles : 1;
   for (int i = 0; i < files; i++) {
     Status status = MappedFile::SyncFd(files_[i]->fd(), paths_[i]);

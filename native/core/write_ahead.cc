@@ -5,12 +5,16 @@
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 
 #include "core/background.h"
 #include "core/limits.h"
 
 #if defined(__linux__) && !defined(MADV_POPULATE_WRITE)
 #define MADV_POPULATE_WRITE 23  // <asm-generic/mman-common.h>, Linux 5.14; older headers lack it
+#endif
+#if defined(__linux__) && !defined(MADV_POPULATE_READ)
+#define MADV_POPULATE_READ 22
 #endif
 
 namespace rivulet {
@@ -27,14 +31,21 @@ uint64_t PageBytes() {
 
 uint64_t RoundDownToPage(uint64_t n) { return n - n % PageBytes(); }
 
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 // Cleared, for the whole process, the first time the kernel refuses MADV_POPULATE_WRITE.
 std::atomic<bool> populateWriteWorks{true};
 
 // Faults [p, p + bytes) in for writing (or at least into the page cache). False when the range
 // could not be faulted now (the file shrank under the call, memory is short, a signal came): the
 // next kick tries again, and meanwhile the writer takes its own faults, as without prefaulting.
-bool Prefetch(uint8_t* p, uint64_t bytes) {
+// With `forRead`, the pages are only read in (allocated and zeroed, mapped read-only, clean).
+bool Prefetch(uint8_t* p, uint64_t bytes, bool forRead) {
 #if defined(__linux__)
+  if (forRead) return madvise(p, bytes, MADV_POPULATE_READ) == 0 || madvise(p, bytes, MADV_WILLNEED) == 0;
   if (populateWriteWorks.load(std::memory_order_relaxed)) {
     if (madvise(p, bytes, MADV_POPULATE_WRITE) == 0) return true;
     if (errno != EINVAL) return false;
@@ -68,6 +79,8 @@ void WriteAhead::Kick(uint64_t position, uint64_t fileBytes) {
   }
   if (queue) RunInBackground(BackgroundLane::kWriteAhead, [self = shared_from_this()] { self->Work(); });
 }
+
+void WriteAhead::NoteFlush() { lastFlushNs_.store(NowNs(), std::memory_order_relaxed); }
 
 void WriteAhead::Stop() {
   {
@@ -111,6 +124,17 @@ void WriteAhead::Work() {
   }
 }
 
+uint64_t WriteAhead::Window(uint64_t position) {
+  // The writer came within half a window of the prefaulted edge since the last call: it writes
+  // faster than this window covers, so double it. Never shrinks: a segment's writer keeps its pace.
+  if (window_ == 0) {
+    window_ = kMinPrefaultBytes;
+  } else if (position + window_ / 2 > prefaultedTo_ && window_ < kPrefaultBytes) {
+    window_ *= 2;
+  }
+  return window_;
+}
+
 void WriteAhead::Prefault(uint64_t position, uint64_t fileBytes) {
   if (growStepBytes_ > 0) {
     const std::shared_ptr<MappedFile> file = Hold();
@@ -127,8 +151,10 @@ void WriteAhead::Prefault(uint64_t position, uint64_t fileBytes) {
     file->ReleasePages(releasedTo_, to);
     releasedTo_ = to;
   }
+  const uint64_t window = Window(position);
+  const bool flushing = NowNs() - lastFlushNs_.load(std::memory_order_relaxed) < kFlushingNs;
   // Whole pages only, and none past the file: the last partial page is left to the writer.
-  uint64_t end = position + kPrefaultBytes < fileBytes ? position + kPrefaultBytes : fileBytes;
+  uint64_t end = position + window < fileBytes ? position + window : fileBytes;
   end = RoundDownToPage(end);
   uint64_t from = RoundDownToPage(position);
   if (prefaultedTo_ > from) from = prefaultedTo_;
@@ -138,7 +164,7 @@ void WriteAhead::Prefault(uint64_t position, uint64_t fileBytes) {
     // deleted) here, when the call is done.
     const std::shared_ptr<MappedFile> file = Hold();
     if (!file) return;
-    if (!Prefetch(file->writable() + from, bytes)) return;
+    if (!Prefetch(file->writable() + from, bytes, flushing)) return;
     from += bytes;
     prefaultedTo_ = from;
   }

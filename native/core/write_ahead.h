@@ -57,8 +57,18 @@ namespace rivulet {
 
 class WriteAhead : public std::enable_shared_from_this<WriteAhead> {
  public:
-  // How far ahead of the write position pages are kept faulted in.
+  // How far ahead of the write position pages are kept faulted in: from kMinPrefaultBytes,
+  // doubled each time the writer gets within half of it, up to kPrefaultBytes. A partition
+  // written slowly keeps little mapped ahead (1,024 partitions at 8 MiB each held 8 GiB).
   static constexpr uint64_t kPrefaultBytes = 8u << 20;
+  static constexpr uint64_t kMinPrefaultBytes = 512u << 10;
+  // While the segment is flushed at least this often (acks=all traffic), pages ahead are read in
+  // (allocated, zeroed, clean) rather than faulted for writing: a page faulted for writing is
+  // dirty, so a flush before the writer reaches it writes its zeros to disk and write-protects
+  // it (a TLB shootdown), and the writer then faults on it again. Measured at 1 KiB records with
+  // acks=all: ~2.3× less broker CPU per byte. Without flushes, faulting for writing spares the
+  // writer its one write-protect fault per page.
+  static constexpr int64_t kFlushingNs = 1'000'000'000;
   // The owner wakes the worker each time the write position has moved this far.
   static constexpr uint64_t kKickBytes = 256u << 10;
   // Behind the writer, pages are unmapped (MappedFile::ReleasePages) once this far behind, this
@@ -88,6 +98,8 @@ class WriteAhead : public std::enable_shared_from_this<WriteAhead> {
   // and before releasing the file; start a new WriteAhead to go on). Does not wait for an
   // madvise call in flight.
   void Stop();
+  // The segment is being flushed (owner thread): see kFlushingNs.
+  void NoteFlush();
 
  private:
   WriteAhead(const std::shared_ptr<MappedFile>& file, uint64_t growStepBytes, uint64_t growLimitBytes)
@@ -98,12 +110,16 @@ class WriteAhead : public std::enable_shared_from_this<WriteAhead> {
   // A strong reference for one call, unless stopped or gone.
   std::shared_ptr<MappedFile> Hold();
   void Prefault(uint64_t position, uint64_t fileBytes);
+  // Bytes to keep prefaulted ahead of `position` (background thread).
+  uint64_t Window(uint64_t position);
 
   const std::weak_ptr<MappedFile> file_;
   const uint64_t growStepBytes_;
   const uint64_t growLimitBytes_;
   // Set by Stop; MappedFile::Reserve checks it under the file's resize lock.
   std::atomic<bool> cancelGrowth_{false};
+  // Steady-clock time of the last flush (NoteFlush), read by the background thread.
+  std::atomic<int64_t> lastFlushNs_{INT64_MIN / 2};
 
   // Owner thread only.
   uint64_t nextKick_ = 0;
@@ -119,6 +135,7 @@ class WriteAhead : public std::enable_shared_from_this<WriteAhead> {
   // Background thread only (Work never runs twice at once for one object).
   uint64_t prefaultedTo_ = 0;
   uint64_t releasedTo_ = 0;
+  uint64_t window_ = 0;
 };
 
 }  // namespace rivulet

@@ -4,7 +4,7 @@
  * Measured on the segment's own mappings, read from /proc/self/smaps by file name.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { buildBatch, eventually, fileName, openSegment, tempDir } from './helpers.js';
@@ -43,5 +43,39 @@ test('written pages are unmapped behind the writer and after the seal; the data 
   assert.equal(view.length, batch.length);
   assert.equal(view.subarray(61).compare(batch.subarray(61)), 0);
   assert.ok(mappedRss(path) >= batch.length - 4096, 'the read mapped its pages again');
+  seg.close();
+});
+
+/** Whether the page at `offset` of the read-write mapping of `path` is mapped (from /proc/self/pagemap). */
+function writablePageMapped(path: string, offset: number): boolean {
+  const line = readFileSync('/proc/self/maps', 'utf8')
+    .split('\n')
+    .find((l) => l.endsWith(` ${path}`) && l.split(' ')[1]!.startsWith('rw'));
+  assert.ok(line, `a read-write mapping of ${path}`);
+  const start = BigInt(`0x${line.split('-')[0]}`);
+  const page = (start + BigInt(offset)) / 4096n;
+  const entry = Buffer.alloc(8);
+  const fd = openSync('/proc/self/pagemap', 'r');
+  try {
+    readSync(fd, entry, 0, 8, Number(page * 8n));
+  } finally {
+    closeSync(fd);
+  }
+  return (entry.readBigUInt64LE(0) >> 63n) === 1n;
+}
+
+test('a flush first unmaps the written pages from the writer, so writeback need not write-protect them', async (t) => {
+  const dir = tempDir(t);
+  const seg = openSegment(dir, { segmentBytes: 64 * MiB });
+  const path = join(dir, fileName(0, '.log'));
+  for (let i = 0; i < 32; i++) seg.append(buildBatch({ lastOffsetDelta: 0, payloadBytes: 64 * 1024 }));
+  assert.ok(writablePageMapped(path, 0), 'written pages are mapped writable');
+  await seg.flush();
+  assert.ok(!writablePageMapped(path, 0), 'after the flush the first page is no longer mapped writable');
+  assert.ok(!writablePageMapped(path, seg.size - (seg.size % 4096) - 4096), 'nor the last whole page');
+  // Appending goes on (the writer maps its next pages again) and everything reads back.
+  const next = seg.append(buildBatch({ lastOffsetDelta: 0, payloadBytes: 100 }));
+  assert.equal(next, 33);
+  assert.equal(seg.read(0, 64 * MiB).length, seg.size);
   seg.close();
 });
