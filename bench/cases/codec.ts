@@ -4,7 +4,7 @@
  * op and bytes/s = ops/s × bytes per op.
  */
 import type { Bench } from 'tinybench';
-import { crc32c } from '../../src/protocol/crc32c.js';
+import { crc32cPortable as crc32c } from '../../src/protocol/crc32c.js';
 import { murmur2 } from '../../src/protocol/murmur2.js';
 import { decodeRecordBatches, encodeRecordBatch, type RecordInput } from '../../src/protocol/record-batch.js';
 

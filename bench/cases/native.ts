@@ -12,7 +12,7 @@
  */
 import type { Bench } from 'tinybench';
 import { native, type NativeSegment } from '../../src/log/native.js';
-import { crc32c as crc32cTs } from '../../src/protocol/crc32c.js';
+import { crc32cPortable as crc32cTs } from '../../src/protocol/crc32c.js';
 
 const BATCH_BYTES = 16 * 1024;
 const SEGMENT_BYTES = 256 * 1024 * 1024;

@@ -6,6 +6,7 @@
  * offsets inside one segment's `.log` file.
  */
 import { createRequire } from 'node:module';
+import { accelerateCrc32c } from '../protocol/crc32c.js';
 import { StorageError, StorageErrorCodes } from './storage-error.js';
 
 export interface SegmentOptions {
@@ -170,6 +171,9 @@ function load(): NativeAddon {
   const path = process.env.RIVULET_ADDON ?? '../../../build/Release/rivulet_native.node';
   const addon = require(path) as AddonBinding;
   addon.setStorageErrorClass(StorageError);
+  // Every CRC-32C this process computes in TypeScript (record batches encoded and decoded by the
+  // broker's internal topics, or by an SDK client in the same process) goes native from now on.
+  accelerateCrc32c(addon.crc32c);
   const span = addon.viewSpan();
   // A method of the native class, so no wrapper object stands between callers and the addon.
   addon.Segment.prototype.read = function read(this: SegmentBinding, offset: number, maxBytes: number): Buffer {

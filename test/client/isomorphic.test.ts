@@ -37,7 +37,57 @@ describe('isomorphic SDK', () => {
         assert.match(file, /\/client\/transport\.js$/);
         assert.deepEqual(dynamic, ['ws'], 'only the Node transport is loaded dynamically');
       }
+      // The one other dynamic import: the native addon, for its CRC, by the Node transport only,
+      // through a variable so bundlers leave it alone.
+      const variable = [...source.matchAll(/import\(\s*([A-Z_]+)\s*\)/g)].map((m) => m[1]);
+      if (variable.length > 0) {
+        assert.match(file, /\/client\/transport\.js$/);
+        assert.deepEqual(variable, ['NATIVE_ADDON_MODULE']);
+      }
     }
+  });
+
+  describe('CRC-32C in Node', () => {
+    let f: Fixture;
+    before(async () => {
+      f = await startBroker();
+    });
+    after(() => f.stop());
+
+    it('the Node transport loads the native CRC; the standard WebSocket path does not', async () => {
+      const script = (factory: string) => `
+        import { Rivulet, ${factory} } from ${JSON.stringify(clientEntry)};
+        import { crc32cAccelerated } from ${JSON.stringify(resolve(here, '../../src/protocol/crc32c.js'))};
+        const before = crc32cAccelerated();
+        const client = new Rivulet({ brokers: [process.argv[1]], socketFactory: ${factory} });
+        const sent = await client.producer().send({ topic: 'crc-${factory}', messages: [{ value: 'x'.repeat(4000) }] });
+        const got = [];
+        const consumer = client.consumer({ maxWaitMs: 50 });
+        consumer.assign([{ topic: 'crc-${factory}', partition: 0, offset: 'earliest' }]);
+        for await (const batch of consumer) {
+          for (const m of batch.messages) got.push(m.value.length);
+          if (got.length >= 1) break;
+        }
+        await client.close();
+        console.log(JSON.stringify({ before, after: crc32cAccelerated(), offsets: sent.map((r) => r.offset), got }));
+      `;
+      const run = (factory: string) =>
+        new Promise<{ before: boolean; after: boolean; offsets: number[]; got: number[] }>((ok, fail) =>
+          execFile(
+            process.execPath,
+            ['--experimental-websocket', '--no-warnings', '--input-type=module', '-e', script(factory), f.address],
+            { timeout: 20_000 },
+            (err, out, errOut) => (err ? fail(new Error(`${err.message}\n${errOut}`)) : ok(JSON.parse(out.trim().split('\n').at(-1)!))),
+          ),
+        );
+      const node = await run('nodeSocketFactory');
+      assert.equal(node.before, false);
+      assert.equal(node.after, true, 'native CRC after the first connection');
+      assert.deepEqual(node.got, [4000], 'a record encoded and checked with the native CRC round-trips');
+      const web = await run('standardSocketFactory');
+      assert.equal(web.after, false, 'the browser path stays on the TypeScript CRC');
+      assert.deepEqual(web.got, [4000]);
+    });
   });
 
   describe('over the standard WebSocket (as in a browser)', () => {

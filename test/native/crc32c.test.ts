@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { crc32c as crc32cTs } from '../../src/protocol/crc32c.js';
+import { accelerateCrc32c, crc32c, crc32cPortable as crc32cTs } from '../../src/protocol/crc32c.js';
 import { native } from './helpers.js';
 
 test('crc32c: standard check value of "123456789" is 0xE3069283', () => {
@@ -62,4 +62,28 @@ test('crc32c: misuse throws TypeError or RangeError', () => {
   assert.throws(() => native.crc32c(new Uint8Array(1), -1), RangeError);
   assert.throws(() => native.crc32c(new Uint8Array(1), 2 ** 32), RangeError);
   assert.throws(() => native.crc32c(new Uint8Array(1), 1.5), RangeError);
+});
+
+test('crc32c in TypeScript goes native once the addon is loaded, with the same results on ranges', () => {
+  // Loading the addon (helpers.js did) installs it as the accelerator of protocol/crc32c.
+  const data = randomBytes(70_000);
+  let calls = 0;
+  accelerateCrc32c((bytes, initial) => {
+    calls++;
+    return native.crc32c(bytes, initial);
+  });
+  try {
+    for (let i = 0; i < 300; i++) {
+      const start = Math.floor(Math.random() * 1000);
+      const end = start + Math.floor(Math.random() * 69_000);
+      const initial = i % 3 === 0 ? 0 : (Math.random() * 0x1_0000_0000) >>> 0;
+      assert.equal(crc32c(data, initial, start, end), crc32cTs(data, initial, start, end), `[${start}, ${end})`);
+    }
+    assert.ok(calls > 0, 'large ranges went to the accelerator');
+  } finally {
+    accelerateCrc32c(native.crc32c);
+  }
+  const before = calls;
+  assert.equal(crc32c(data.subarray(0, 100)), crc32cTs(data.subarray(0, 100)));
+  assert.equal(calls, before, 'the counting accelerator is gone');
 });
