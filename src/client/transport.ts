@@ -9,6 +9,12 @@ import { RivuletError } from '../errors.js';
 /** An open WebSocket, reduced to what a connection needs. */
 export interface Socket {
   send(data: Uint8Array): void;
+  /**
+   * Sends `parts` as one message, in WebSocket fragments (one frame each), so the parts need not
+   * be copied into one buffer first. Absent where the platform cannot (the browser API sends whole
+   * messages only); callers then concatenate and use send().
+   */
+  sendParts?(parts: readonly Uint8Array[]): void;
   /** Closes with a handshake. */
   close(code?: number, reason?: string): void;
   /** Drops the connection at once, as a network failure would (falls back to close() in browsers). */
@@ -32,7 +38,7 @@ const MAX_INBOUND_MESSAGE_BYTES = 256 * 1024 * 1024;
 interface NodeWs {
   binaryType: string;
   readonly bufferedAmount: number;
-  send(data: Uint8Array, cb?: (err?: Error) => void): void;
+  send(data: Uint8Array, opts?: { binary: boolean; fin: boolean }): void;
   close(code?: number, reason?: string): void;
   terminate(): void;
   on(event: 'open', cb: () => void): void;
@@ -133,6 +139,13 @@ async function openNodeSocket(url: string, timeoutMs: number, handlers: SocketHa
       open = true;
       resolve({
         send: (data) => ws.send(data),
+        sendParts: (parts) => {
+          // ws frames the first part as binary with FIN clear, the next ones as continuations,
+          // the last with FIN set; nothing can come between them (no await, no queue: no
+          // compression). The broker's uWS reassembles the message.
+          const last = parts.length - 1;
+          for (let i = 0; i <= last; i++) ws.send(parts[i]!, { binary: true, fin: i === last });
+        },
         close: (code, reason) => ws.close(code, reason),
         terminate: () => ws.terminate(),
         get bufferedAmount() {
