@@ -2,6 +2,10 @@
 // and the Segment class. Only src/log loads it.
 #include <napi.h>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include "binding/dir_lock_wrap.h"
 #include "binding/errors.h"
 #include "binding/segment_wrap.h"
@@ -26,6 +30,17 @@ Napi::Value Crc32cJs(const Napi::CallbackInfo& info) {
     return Napi::Value();
   }
   return Napi::Number::New(env, Crc32c(static_cast<uint32_t>(initial), data, length));
+}
+
+// trimMemory(): boolean. Hands the C heap's free pages back to the system (glibc malloc_trim):
+// a transient peak of native allocations (uWebSockets.js's per-socket backpressure buffers, say)
+// otherwise stays in the broker's RSS for good. False where there is nothing to call.
+Napi::Value TrimMemoryJs(const Napi::CallbackInfo& info) {
+#if defined(__GLIBC__)
+  return Napi::Boolean::New(info.Env(), malloc_trim(0) != 0);
+#else
+  return Napi::Boolean::New(info.Env(), false);
+#endif
 }
 
 Napi::Value Crc32cImplJs(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), Crc32cImplName()); }
@@ -89,6 +104,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("prepareSegment", Napi::Function::New(env, PrepareSegmentJs, "prepareSegment"));
   exports.Set("crc32c", Napi::Function::New(env, Crc32cJs, "crc32c"));
   exports.Set("crc32cImpl", Napi::Function::New(env, Crc32cImplJs, "crc32cImpl"));
+  exports.Set("trimMemory", Napi::Function::New(env, TrimMemoryJs, "trimMemory"));
   exports.Set("storageErrorCodes", Napi::Function::New(env, StorageErrorCodesJs, "storageErrorCodes"));
   exports.Set("setStorageErrorClass", Napi::Function::New(env, SetStorageErrorClassJs, "setStorageErrorClass"));
   exports.Set("viewSpan", Napi::Function::New(env, ViewSpanJs, "viewSpan"));

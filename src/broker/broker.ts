@@ -17,6 +17,7 @@ import { hostname } from 'node:os';
 import uWS, { type TemplatedApp, type us_listen_socket } from 'uWebSockets.js';
 import { RivuletError } from '../errors.js';
 import { LogManager } from '../log/log-manager.js';
+import { TRIM_MEMORY_INTERVAL_MS, trimNativeMemory } from '../log/memory.js';
 import {
   type BrokerConfig,
   type FlushPolicy,
@@ -79,6 +80,7 @@ export class Broker {
   #listenSocket: us_listen_socket | null = null;
   #port = 0;
   #flushTimer: NodeJS.Timeout | null = null;
+  #trimTimer: NodeJS.Timeout | null = null;
   #closed: Promise<void> | null = null;
 
   private constructor(config: BrokerConfig, flush: FlushPolicy, logs: LogManager, extra: readonly HandlerEntry[]) {
@@ -134,15 +136,8 @@ export class Broker {
       await logs.close();
       throw err;
     }
-    try {
-      await broker.#listen();
-    } catch (err) {
-      // Port in use, say: let go of the data dir (and its lock) before reporting it.
-      broker.#metrics.close();
-      broker.#ctx.groups.close();
-      await logs.close();
-      throw err;
-    }
+    // On failure (port in use, say) #listen lets go of the data dir and its lock itself.
+    await broker.#listen();
     return broker;
   }
 
@@ -285,6 +280,8 @@ export class Broker {
       this.#flushTimer = setInterval(() => this.#flushDirty(), this.#ctx.flush.intervalMs);
       this.#flushTimer.unref();
     }
+    this.#trimTimer = setInterval(trimNativeMemory, TRIM_MEMORY_INTERVAL_MS);
+    this.#trimTimer.unref();
   }
 
   /** `--flush interval:<ms>`: syncs every partition written since its last sync. */
@@ -305,6 +302,7 @@ export class Broker {
     if (this.#listenSocket !== null) uWS.us_listen_socket_close(this.#listenSocket);
     this.#listenSocket = null;
     if (this.#flushTimer !== null) clearInterval(this.#flushTimer);
+    if (this.#trimTimer !== null) clearInterval(this.#trimTimer);
     ctx.fetchWaiters.wakeAll();
     await this.#inflightDone(CLOSE_GRACE_MS);
     ctx.groups.close();

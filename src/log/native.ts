@@ -138,6 +138,8 @@ export interface NativeAddon {
    */
   prepareSegment(dir: string, segmentBytes: number, indexBytes: number): Promise<void>;
   crc32c(data: Uint8Array, initial?: number): number;
+  /** malloc_trim(0): gives the C heap's free pages back to the system; false if there was nothing to call or free. */
+  trimMemory(): boolean;
   /**
    * Which CRC-32C implementation was chosen at run time: 'avx512-vpclmulqdq' (carry-less folding,
    * also used to copy appended batches while checking them), 'sse4.2', 'armv8' or 'portable'.
