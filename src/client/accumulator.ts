@@ -47,6 +47,8 @@ export class OutgoingBatch {
   producerEpoch = -1;
   /** Send attempts that failed retriably. */
   attempts = 0;
+  /** Requests that carried `bytes` (their buffer is reused only after exactly one: batch-buffers.ts). */
+  sends = 0;
   /** Goes (or went) out again after a failure: sent alone for its partition. */
   retried = false;
   /** The offset of the first record, once acknowledged (-1 with acks 0). */

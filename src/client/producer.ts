@@ -229,7 +229,10 @@ export class Producer {
 
   /** Flushes, then refuses further sends. */
   close(): Promise<void> {
-    this.closing ??= this.flush().finally(() => this.onClose(this));
+    this.closing ??= this.flush().finally(() => {
+      this.sender.buffers.clear();
+      this.onClose(this);
+    });
     return this.closing;
   }
 

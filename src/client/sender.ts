@@ -16,6 +16,7 @@ import { RivuletError } from '../errors.js';
 import { Produce } from '../protocol/apis/produce.js';
 import { encodeRecordBatch } from '../protocol/record-batch.js';
 import type { Accumulator, OutgoingBatch, PartitionQueue, WireAcks } from './accumulator.js';
+import { BatchBufferPool } from './batch-buffers.js';
 import type { Cluster } from './cluster.js';
 import type { Connection } from './connection.js';
 import { type Item, produceRequest, readProduceAnswer } from './produce-request.js';
@@ -45,13 +46,21 @@ export class Sender {
   private identityPending = false;
   /** Where the next drain starts among the active queues (so every partition gets its turn). */
   private rotation = 0;
+  /**
+   * Buffers for encoded batches (batch-buffers.ts has the rules for giving one back). Its free
+   * buffers are bounded by what one connection may have in flight.
+   */
+  readonly buffers: BatchBufferPool;
+  private readonly take = (size: number): Uint8Array => this.buffers.take(size);
 
   constructor(
     private readonly cluster: Cluster,
     private readonly acc: Accumulator,
     private readonly identity: ProducerIdentity,
     private readonly opts: SenderOptions,
-  ) {}
+  ) {
+    this.buffers = new BatchBufferPool(opts.maxInFlight * opts.maxRequestBytes);
+  }
 
   /** Runs a drain on the next microtask (records appended in the same tick go together). */
   wake(): void {
@@ -209,12 +218,15 @@ export class Sender {
         producerEpoch: idempotent ? this.identity.producerEpoch : -1,
         baseSequence: seq,
         compression: b.compression,
+        // acks=0 is never answered: nothing would ever prove its bytes written (batch-buffers.ts).
+        ...(b.acks === 0 ? {} : { allocate: this.take }),
       });
     } catch (err) {
       this.giveUp(q, b, err);
       return false;
     }
     if (bytes.length > this.opts.maxRequestBytes) {
+      this.buffers.give(bytes); // never sent
       const what = `a batch of ${bytes.length} bytes for ${q.topic}/${q.partition} exceeds maxRequestBytes (${this.opts.maxRequestBytes})`;
       this.giveUp(q, b, new RivuletError('MESSAGE_TOO_LARGE', what, { path: `${q.topic}/${q.partition}` }));
       return false;
@@ -239,7 +251,11 @@ export class Sender {
 
   private async sendRequest(conn: Connection, acks: WireAcks, items: Item[]): Promise<void> {
     const { topics, payload } = produceRequest(items);
-    const idempotentCount = items.filter(({ b }) => b.baseSequence >= 0).length;
+    let idempotentCount = 0;
+    for (const { b } of items) {
+      b.sends++;
+      if (b.baseSequence >= 0) idempotentCount++;
+    }
     this.inFlight.set(conn, (this.inFlight.get(conn) ?? 0) + 1);
     this.idempotentInFlight += idempotentCount;
     try {
@@ -273,6 +289,11 @@ export class Sender {
     remove(q.inFlight, b);
     if (b.baseSequence >= 0) q.ackedEpoch = b.producerEpoch;
     b.succeed(baseOffset);
+    // Answered, after going out once (no other request may still hold the bytes): reusable.
+    if (b.acks !== 0 && b.sends === 1 && b.bytes !== undefined) {
+      this.buffers.give(b.bytes);
+      b.bytes = undefined;
+    }
     this.acc.settled(q, b);
   }
 

@@ -65,6 +65,12 @@ export interface BatchOptions {
   /** The timestamp of records that have none. Default `Date.now()`, read once per batch. */
   timestamp?: number;
   isTransactional?: boolean;
+  /**
+   * Where the batch is written: returns a buffer of at least `size` bytes, of which the batch is
+   * a view of the first `size` (every one of them written, so the buffer may be reused). Default:
+   * a new Uint8Array. With compression, only the compressed batch is written there.
+   */
+  allocate?: (size: number) => Uint8Array;
 }
 
 const INT32_MIN = -0x80000000;
@@ -265,6 +271,15 @@ function writeHeaders(headers: RecordInput['headers'], buf: Uint8Array, pos: num
   return pos;
 }
 
+/** The first `size` bytes of what `allocate` gives. */
+function allocated(allocate: (size: number) => Uint8Array, size: number): Uint8Array {
+  const buf = allocate(size);
+  if (!(buf instanceof Uint8Array) || buf.length < size) {
+    throw new RangeError(`allocate(${size}) must return a Uint8Array of at least ${size} bytes`);
+  }
+  return buf.length === size ? buf : buf.subarray(0, size);
+}
+
 function checkInt(value: number, min: number, max: number, name: string): number {
   if (!Number.isInteger(value) || value < min || value > max) {
     throw invalid(`must be an integer in [${min}, ${max}], got ${value}`, name);
@@ -334,7 +349,9 @@ export function encodeRecordBatch(records: RecordInput[], opts: BatchOptions = {
   }
 
   // Pass 2: records, written at RECORDS_OFFSET of a buffer that is the batch when uncompressed.
-  let out = new Uint8Array(RECORD_BATCH_OVERHEAD + recordsSize);
+  const allocate = opts.allocate;
+  const size = RECORD_BATCH_OVERHEAD + recordsSize;
+  let out = allocate === undefined || codecId !== 0 ? new Uint8Array(size) : allocated(allocate, size);
   stringCursor = 0;
   let pos = RECORDS_OFFSET;
   for (let i = 0; i < count; i++) {
@@ -359,7 +376,8 @@ export function encodeRecordBatch(records: RecordInput[], opts: BatchOptions = {
 
   if (codecId !== 0) {
     const packed = compress(compression, out.subarray(RECORDS_OFFSET));
-    const batch = new Uint8Array(RECORD_BATCH_OVERHEAD + packed.length);
+    const packedSize = RECORD_BATCH_OVERHEAD + packed.length;
+    const batch = allocate === undefined ? new Uint8Array(packedSize) : allocated(allocate, packedSize);
     batch.set(packed, RECORDS_OFFSET);
     out = batch;
   }
