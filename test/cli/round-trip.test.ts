@@ -262,7 +262,7 @@ describe('rivulet produce and consume', () => {
     );
   });
 
-  it('client commands never load the storage addon', async () => {
+  it('client commands load the addon only for its CRC, and work without it', async () => {
     await createTopic('light');
     // Logs every native module the command loads.
     const hook = join(broker.dataDir, 'trace-dlopen.mjs');
@@ -272,13 +272,21 @@ describe('rivulet produce and consume', () => {
         'process.dlopen = function (m, file, ...rest) { process.stderr.write("dlopen " + file + "\\n"); return dlopen.call(this, m, file, ...rest); };\n',
     );
     const nodeArgs = ['--import', hook];
-    const produced = await rivulet(['produce', 'light', ...b], { input: 'x\n', nodeArgs });
+    // Without a loadable addon (RIVULET_ADDON names no file) every client command still works:
+    // the SDK falls back to the TypeScript CRC.
+    const env = { RIVULET_ADDON: join(broker.dataDir, 'no-such-addon.node') };
+    const produced = await rivulet(['produce', 'light', ...b], { input: 'x\n', nodeArgs, env });
     assert.equal(produced.code, 0, produced.stderr);
-    const consumed = await rivulet(['consume', 'light', '--from-beginning', '--max-messages', '1', ...b], { nodeArgs });
+    const consumed = await rivulet(['consume', 'light', '--from-beginning', '--max-messages', '1', ...b], { nodeArgs, env });
     assert.equal(consumed.code, 0, consumed.stderr);
-    const listed = await rivulet(['topics', 'list', ...b], { nodeArgs });
+    assert.equal(consumed.stdout, 'x\n');
+    const listed = await rivulet(['topics', 'list', ...b], { nodeArgs, env });
     assert.equal(listed.code, 0, listed.stderr);
-    for (const r of [produced, consumed, listed]) assert.doesNotMatch(r.stderr, /rivulet_native/);
+    for (const r of [produced, consumed, listed]) assert.doesNotMatch(r.stderr, /dlopen .*rivulet_native/);
+    // With it, the Node transport loads it (native CRC-32C for the record batches).
+    const fast = await rivulet(['produce', 'light', ...b], { input: 'y\n', nodeArgs });
+    assert.equal(fast.code, 0, fast.stderr);
+    assert.match(fast.stderr, /dlopen .*rivulet_native\.node/);
   });
 
   it('SIGINT stops a waiting consumer promptly, exit 130', async () => {
