@@ -18,7 +18,10 @@ function importGraph(entry: string): Map<string, string[]> {
     if (out.has(file)) continue;
     const source = readFileSync(file, 'utf8');
     const specifiers = [...source.matchAll(/^(?:import|export)\s[^;]*?from\s+'([^']+)'/gms)].map((m) => m[1]!);
-    out.set(file, specifiers.filter((s) => !s.startsWith('.')));
+    out.set(
+      file,
+      specifiers.filter((s) => !s.startsWith('.')),
+    );
     for (const s of specifiers) if (s.startsWith('.')) todo.push(resolve(dirname(file), s));
   }
   return out;
@@ -47,12 +50,24 @@ describe('isomorphic SDK', () => {
     }
   });
 
-  describe('CRC-32C in Node', () => {
+  describe('against a real broker', () => {
     let f: Fixture;
     before(async () => {
       f = await startBroker();
     });
     after(() => f.stop());
+
+    /** Runs `script` as an ES module in a fresh Node (standard WebSocket on) and parses its last line of output. */
+    const runModule = <T>(script: string): Promise<T> =>
+      new Promise<T>((ok, fail) =>
+        execFile(
+          process.execPath,
+          ['--experimental-websocket', '--no-warnings', '--input-type=module', '-e', script, f.address],
+          { timeout: 20_000 },
+          (err, out, errOut) =>
+            err ? fail(new Error(`${err.message}\n${errOut}`)) : ok(JSON.parse(out.trim().split('\n').at(-1)!)),
+        ),
+      );
 
     it('the Node transport loads the native CRC; the standard WebSocket path does not', async () => {
       const script = (factory: string) => `
@@ -71,33 +86,17 @@ describe('isomorphic SDK', () => {
         await client.close();
         console.log(JSON.stringify({ before, after: crc32cAccelerated(), offsets: sent.map((r) => r.offset), got }));
       `;
-      const run = (factory: string) =>
-        new Promise<{ before: boolean; after: boolean; offsets: number[]; got: number[] }>((ok, fail) =>
-          execFile(
-            process.execPath,
-            ['--experimental-websocket', '--no-warnings', '--input-type=module', '-e', script(factory), f.address],
-            { timeout: 20_000 },
-            (err, out, errOut) => (err ? fail(new Error(`${err.message}\n${errOut}`)) : ok(JSON.parse(out.trim().split('\n').at(-1)!))),
-          ),
-        );
-      const node = await run('nodeSocketFactory');
+      type Run = { before: boolean; after: boolean; offsets: number[]; got: number[] };
+      const node = await runModule<Run>(script('nodeSocketFactory'));
       assert.equal(node.before, false);
       assert.equal(node.after, true, 'native CRC after the first connection');
       assert.deepEqual(node.got, [4000], 'a record encoded and checked with the native CRC round-trips');
-      const web = await run('standardSocketFactory');
+      const web = await runModule<Run>(script('standardSocketFactory'));
       assert.equal(web.after, false, 'the browser path stays on the TypeScript CRC');
       assert.deepEqual(web.got, [4000]);
     });
-  });
 
-  describe('over the standard WebSocket (as in a browser)', () => {
-    let f: Fixture;
-    before(async () => {
-      f = await startBroker();
-    });
-    after(() => f.stop());
-
-    it('produces and consumes with standardSocketFactory', async () => {
+    it('produces and consumes with standardSocketFactory (as in a browser)', async () => {
       const script = `
         import { Rivulet, standardSocketFactory } from ${JSON.stringify(clientEntry)};
         const client = new Rivulet({ brokers: [process.argv[1]], socketFactory: standardSocketFactory });
@@ -113,18 +112,10 @@ describe('isomorphic SDK', () => {
         await client.close();
         console.log(JSON.stringify({ sent, got, ws: typeof globalThis.WebSocket }));
       `;
-      const stdout = await new Promise<string>((ok, fail) =>
-        execFile(
-          process.execPath,
-          ['--experimental-websocket', '--no-warnings', '--input-type=module', '-e', script, f.address],
-          { timeout: 20_000 },
-          (err, out, errOut) => (err ? fail(new Error(`${err.message}\n${errOut}`)) : ok(out)),
-        ),
-      );
-      const result = JSON.parse(stdout.trim().split('\n').at(-1)!);
+      const result = await runModule<{ sent: Array<{ offset: number }>; got: unknown[]; ws: string }>(script);
       assert.equal(result.ws, 'function');
       assert.deepEqual(
-        result.sent.map((r: { offset: number }) => r.offset),
+        result.sent.map((r) => r.offset),
         [0, 1],
       );
       assert.deepEqual(result.got, [
