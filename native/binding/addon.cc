@@ -93,7 +93,20 @@ Napi::Value PrepareSegmentJs(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
+// glibc raises its mmap threshold (up to 32 MiB) each time a mmapped block is freed, after which
+// the process's megabyte-sized buffers (request and response buffers, ArrayBuffer backing
+// stores) come from the heap instead, whose pages it keeps: the broker's RSS then steps up for
+// good at its first peak. A fixed threshold (the default 128 KiB, which also turns the dynamic
+// one off) keeps large blocks mapped on their own and returned to the system when freed.
+static void FixMmapThreshold() {
+#if defined(__GLIBC__)
+  static constexpr int kMmapThresholdBytes = 128 * 1024;
+  mallopt(M_MMAP_THRESHOLD, kMmapThresholdBytes);
+#endif
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  FixMmapThreshold();
   auto* data = new AddonData();
   env.SetInstanceData(data);
   Napi::ArrayBuffer spanBuffer = Napi::ArrayBuffer::New(env, 2 * sizeof(double));
