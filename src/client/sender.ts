@@ -11,17 +11,26 @@
  * never duplicates a record. A batch given up on leaves a gap in its partition's sequence: the
  * epoch is bumped (once nothing idempotent is in flight) and the batches still queued are
  * re-stamped from sequence 0.
+ *
+ * This file holds the send loop (when to drain, which connection, the requests in flight); its
+ * parts take the sender as their context: batch-selection.ts (what goes next, and in which
+ * request), batch-encoding.ts (bytes and sequences), batch-settlement.ts (success and the buffer
+ * hand-back), failed-round.ts (splits, retries and backoff), metadata-refresh.ts.
  */
 import { RivuletError } from '../errors.js';
 import { Produce } from '../protocol/apis/produce.js';
-import { encodeRecordBatch } from '../protocol/record-batch.js';
-import type { Accumulator, OutgoingBatch, PartitionQueue, WireAcks } from './accumulator.js';
+import type { Accumulator, PartitionQueue, WireAcks } from './accumulator.js';
 import { BatchBufferPool } from './batch-buffers.js';
+import { type EncodingContext, resequence } from './batch-encoding.js';
+import { candidate, chooseBatches } from './batch-selection.js';
+import { failQueued, type SettlementContext, succeed } from './batch-settlement.js';
 import type { Cluster } from './cluster.js';
 import type { Connection } from './connection.js';
+import { type FailureContext, fail, settleQueue } from './failed-round.js';
+import { MetadataRefresh } from './metadata-refresh.js';
 import { type Item, produceRequest, readProduceAnswer } from './produce-request.js';
-import { nextSequence, type ProducerIdentity, restamp } from './producer-identity.js';
-import { backoffMs, type RetryPolicy } from './retry.js';
+import type { ProducerIdentity } from './producer-identity.js';
+import type { RetryPolicy } from './retry.js';
 
 export interface SenderOptions {
   idempotent: boolean;
@@ -33,15 +42,13 @@ export interface SenderOptions {
   allowAutoTopicCreation: boolean;
 }
 
-export class Sender {
+export class Sender implements EncodingContext, SettlementContext, FailureContext {
   private readonly inFlight = new Map<Connection, number>();
   private idempotentInFlight = 0;
   private scheduled = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private timerAt = Infinity;
-  /** Topics whose metadata is being fetched (or waiting to be fetched again), with failed attempts so far. */
-  private readonly metadataAttempts = new Map<string, number>();
-  private readonly metadataBusy = new Set<string>();
+  private readonly metadata: MetadataRefresh;
   /** An InitProducerId is under way. */
   private identityPending = false;
   /** Where the next drain starts among the active queues (so every partition gets its turn). */
@@ -51,15 +58,22 @@ export class Sender {
    * buffers are bounded by what one connection may have in flight.
    */
   readonly buffers: BatchBufferPool;
-  private readonly take = (size: number): Uint8Array => this.buffers.take(size);
+  readonly take = (size: number): Uint8Array => this.buffers.take(size);
 
+  // Not private: the sender's parts (the files named above) read them, with the sender as their context.
   constructor(
-    private readonly cluster: Cluster,
-    private readonly acc: Accumulator,
-    private readonly identity: ProducerIdentity,
-    private readonly opts: SenderOptions,
+    readonly cluster: Cluster,
+    readonly acc: Accumulator,
+    readonly identity: ProducerIdentity,
+    readonly opts: SenderOptions,
   ) {
     this.buffers = new BatchBufferPool(opts.maxInFlight * opts.maxRequestBytes);
+    this.metadata = new MetadataRefresh(
+      cluster,
+      opts,
+      () => this.drain(),
+      (topic, err) => failQueued(this, (b) => b.topic === topic, err),
+    );
   }
 
   /** Runs a drain on the next microtask (records appended in the same tick go together). */
@@ -86,30 +100,7 @@ export class Sender {
   /** Stops timers; batches still queued fail with `err`. */
   shutdown(err: RivuletError): void {
     this.clearTimer();
-    this.failQueued(() => true, err);
-  }
-
-  /** The batch `q` would send next, or when to look again. */
-  private candidate(q: PartitionQueue, now: number): OutgoingBatch | number | undefined {
-    if (q.rewinding) return undefined; // woken when its last in-flight batch settles
-    // Retried batches go one at a time, and nothing is sent behind one until it is answered: a
-    // broker that has no state for this producer yet accepts any sequence, so only this keeps
-    // order after a failure (Kafka's producer does the same).
-    const last = q.inFlight[q.inFlight.length - 1];
-    if (last?.retried) return undefined;
-    if (q.retry.length > 0) {
-      if (q.inFlight.length > 0) return undefined;
-      return now >= q.retryAt ? q.retry[0] : q.retryAt;
-    }
-    const b = q.waiting[0];
-    if (b === undefined) return undefined;
-    // Likewise the first idempotent batch of a partition under an epoch goes alone: until the
-    // broker has acknowledged one, it has no sequence to hold the next ones to.
-    if (q.inFlight.length > 0 && this.opts.idempotent && b.acks !== 0 && q.ackedEpoch !== this.identity.producerEpoch) {
-      return undefined;
-    }
-    if (b.sealed || now - b.createdAt >= this.opts.lingerMs) return b;
-    return b.createdAt + this.opts.lingerMs;
+    failQueued(this, () => true, err);
   }
 
   private drain(): void {
@@ -126,7 +117,7 @@ export class Sender {
     const start = active.length > 0 ? this.rotation++ % active.length : 0;
     for (let i = 0; i < active.length; i++) {
       const q = active[(start + i) % active.length]!;
-      const c = this.candidate(q, now);
+      const c = candidate(this, q, now);
       if (c === undefined) continue;
       if (typeof c === 'number') {
         nextWake = Math.min(nextWake, c);
@@ -146,7 +137,7 @@ export class Sender {
       else group.push(q);
     }
     for (const [conn, queues] of groups) this.fill(conn, queues, now);
-    for (const topic of needMetadata) this.refreshMetadata(topic);
+    for (const topic of needMetadata) this.metadata.refresh(topic);
     if (needIdentity) this.ensureIdentity();
     if (nextWake < Infinity) this.wakeAt(nextWake);
     else this.clearTimer(); // nothing waits on time: a stale timer must not keep the process alive
@@ -172,81 +163,12 @@ export class Sender {
   /** Sends requests on `conn` while it has room and the queues have ready batches. */
   private fill(conn: Connection, queues: PartitionQueue[], now: number): void {
     while (queues.length > 0 && (this.inFlight.get(conn) ?? 0) < this.opts.maxInFlight) {
-      const items: Item[] = [];
       const rest: PartitionQueue[] = [];
-      let acks: WireAcks | undefined;
-      let bytes = 0;
-      for (const q of queues) {
-        const b = this.candidate(q, now);
-        if (b === undefined || typeof b === 'number') continue;
-        if (this.opts.idempotent && b.acks !== 0 && !this.identity.ready) continue; // drain asks for it
-        if (acks !== undefined && b.acks !== acks) {
-          rest.push(q);
-          continue;
-        }
-        if (!this.encode(q, b)) {
-          rest.push(q);
-          continue;
-        }
-        const size = b.bytes!.length;
-        if (items.length > 0 && bytes + size > this.opts.maxRequestBytes) {
-          rest.push(q);
-          continue;
-        }
-        acks = b.acks;
-        bytes += size;
-        take(q, b);
-        items.push({ q, b });
-        if (typeof this.candidate(q, now) === 'object') rest.push(q);
-      }
+      const items = chooseBatches(this, queues, rest, now);
       if (items.length === 0) break;
-      void this.sendRequest(conn, acks!, items);
+      void this.sendRequest(conn, items[0]!.b.acks, items);
       queues = rest;
     }
-  }
-
-  /** Encodes `b` (once; its sequence is fixed here). False when it cannot be sent: it failed. */
-  private encode(q: PartitionQueue, b: OutgoingBatch): boolean {
-    if (b.bytes !== undefined) return true;
-    this.acc.seal(b);
-    const idempotent = this.opts.idempotent && b.acks !== 0;
-    const seq = idempotent ? q.nextSequence : -1;
-    let bytes: Uint8Array;
-    try {
-      bytes = encodeRecordBatch(b.records, {
-        producerId: idempotent ? this.identity.producerId : -1,
-        producerEpoch: idempotent ? this.identity.producerEpoch : -1,
-        baseSequence: seq,
-        compression: b.compression,
-        // acks=0 is never answered: nothing would ever prove its bytes written (batch-buffers.ts).
-        ...(b.acks === 0 ? {} : { allocate: this.take }),
-      });
-    } catch (err) {
-      this.giveUp(q, b, err);
-      return false;
-    }
-    if (bytes.length > this.opts.maxRequestBytes) {
-      this.buffers.give(bytes); // never sent
-      const what = `a batch of ${bytes.length} bytes for ${q.topic}/${q.partition} exceeds maxRequestBytes (${this.opts.maxRequestBytes})`;
-      this.giveUp(q, b, new RivuletError('MESSAGE_TOO_LARGE', what, { path: `${q.topic}/${q.partition}` }));
-      return false;
-    }
-    b.bytes = bytes;
-    // The bytes hold everything now (a split decodes them): let the records go while the batch
-    // waits for its answer, so they die young.
-    b.records = [];
-    b.baseSequence = seq;
-    b.producerEpoch = idempotent ? this.identity.producerEpoch : -1;
-    if (idempotent) q.nextSequence = nextSequence(seq, b.recordCount);
-    return true;
-  }
-
-  /** Fails a batch that was never sent. */
-  private giveUp(q: PartitionQueue, b: OutgoingBatch, err: unknown): void {
-    remove(q.waiting, b);
-    remove(q.retry, b);
-    b.fail(err);
-    this.acc.settled(q, b);
   }
 
   private async sendRequest(conn: Connection, acks: WireAcks, items: Item[]): Promise<void> {
@@ -264,88 +186,25 @@ export class Sender {
         { acks, timeoutMs: this.opts.ackTimeoutMs, topics },
         { payload, expectResponse: acks !== 0 },
       );
-      if (acks === 0) for (const { q, b } of items) this.succeed(q, b, -1);
+      if (acks === 0) for (const { q, b } of items) succeed(this, q, b, -1);
       else {
         readProduceAnswer(
           res.body,
           items,
-          ({ q, b }, baseOffset) => this.succeed(q, b, baseOffset),
-          ({ q, b }, err) => this.fail(q, b, err),
+          ({ q, b }, baseOffset) => succeed(this, q, b, baseOffset),
+          ({ q, b }, err) => fail(this, q, b, err),
         );
       }
     } catch (err) {
       const error =
         err instanceof RivuletError ? err : new RivuletError('CONNECTION_ERROR', String(err), { cause: err });
-      for (const { q, b } of items) this.fail(q, b, error);
+      for (const { q, b } of items) fail(this, q, b, error);
     } finally {
       this.inFlight.set(conn, (this.inFlight.get(conn) ?? 1) - 1);
       this.idempotentInFlight -= idempotentCount;
-      for (const { q } of items) this.settleQueue(q);
+      for (const { q } of items) settleQueue(this, q);
       this.drain();
     }
-  }
-
-  private succeed(q: PartitionQueue, b: OutgoingBatch, baseOffset: number): void {
-    remove(q.inFlight, b);
-    if (b.baseSequence >= 0) q.ackedEpoch = b.producerEpoch;
-    b.succeed(baseOffset);
-    // Answered, after going out once (no other request may still hold the bytes): reusable.
-    if (b.acks !== 0 && b.sends === 1 && b.bytes !== undefined) {
-      this.buffers.give(b.bytes);
-      b.bytes = undefined;
-    }
-    this.acc.settled(q, b);
-  }
-
-  private fail(q: PartitionQueue, b: OutgoingBatch, err: RivuletError): void {
-    remove(q.inFlight, b);
-    this.cluster.onPartitionError(q.topic, err);
-    const idempotent = b.baseSequence >= 0;
-    let retriable = err.retriable;
-    if (idempotent && err.code === 'OUT_OF_ORDER_SEQUENCE_NUMBER') {
-      // Expected when an earlier batch of the partition failed or is still unanswered: this one
-      // goes again after it.
-      retriable = q.rewinding || q.inFlight.some((x) => x.order < b.order);
-    }
-    if (idempotent && err.code === 'UNKNOWN_PRODUCER_ID') {
-      // The broker lost this producer's state (e.g. it was reset): continue under a new epoch.
-      this.identity.needsBump = true;
-      retriable = true;
-    }
-    q.rewinding = true;
-    if (err.code === 'MESSAGE_TOO_LARGE' && b.recordCount > 1 && !this.cluster.isClosed) {
-      // Too large for the topic (max.message.bytes): send it as two halves, in its place, so only
-      // a record that is too large by itself fails. Their sequences follow a new epoch.
-      const halves = b.split(Date.now());
-      this.acc.unsettled.delete(b);
-      for (const h of halves) this.acc.unsettled.add(h);
-      q.failedRound.push(...halves);
-      if (idempotent) this.identity.needsBump = true;
-      return;
-    }
-    if (retriable && b.attempts < this.opts.retry.retries && !this.cluster.isClosed) {
-      b.attempts++;
-      q.failedRound.push(b);
-      return;
-    }
-    if (idempotent) this.identity.needsBump = true;
-    b.fail(err);
-    this.acc.settled(q, b);
-  }
-
-  /** Once a partition with a failure has nothing in flight, its failed batches go back first, in order. */
-  private settleQueue(q: PartitionQueue): void {
-    if (!q.rewinding || q.inFlight.length > 0) return;
-    q.rewinding = false;
-    if (q.failedRound.length > 0) {
-      let attempts = 0;
-      for (const b of q.failedRound) attempts = Math.max(attempts, b.attempts);
-      for (const b of q.failedRound) b.retried = true;
-      q.retry = q.failedRound.concat(q.retry).sort((x, y) => x.order - y.order);
-      q.failedRound = [];
-      q.retryAt = Date.now() + backoffMs(this.opts.retry, attempts - 1);
-    }
-    if (q.isIdle) this.acc.active.delete(q);
   }
 
   private ensureIdentity(): void {
@@ -356,89 +215,13 @@ export class Sender {
     this.identity.ensure().then(
       () => {
         this.identityPending = false;
-        if (bumping) this.resequence();
+        if (bumping) resequence(this);
         this.drain();
       },
       (err: unknown) => {
         this.identityPending = false;
-        this.failQueued((b) => b.acks !== 0, err);
+        failQueued(this, (b) => b.acks !== 0, err);
       },
     );
   }
-
-  /**
-   * After an epoch bump: every queued idempotent batch gets new sequences from 0, in order. The
-   * halves of a split batch are encoded here, in their place; waiting batches not encoded yet get
-   * theirs when they are.
-   */
-  private resequence(): void {
-    const { producerId, producerEpoch } = this.identity;
-    for (const q of this.acc.allQueues()) {
-      q.nextSequence = 0;
-      for (const b of [...q.retry, ...q.waiting]) {
-        if (b.bytes === undefined) {
-          if (!q.retry.includes(b)) break; // the unencoded tail of `waiting`
-          this.encode(q, b);
-          continue;
-        }
-        if (b.baseSequence < 0) continue; // acks 0: not idempotent
-        restamp(b.bytes, producerId, producerEpoch, q.nextSequence);
-        b.baseSequence = q.nextSequence;
-        b.producerEpoch = producerEpoch;
-        q.nextSequence = nextSequence(q.nextSequence, b.recordCount);
-      }
-    }
-  }
-
-  private refreshMetadata(topic: string): void {
-    if (this.metadataBusy.has(topic)) return;
-    this.metadataBusy.add(topic);
-    this.cluster.topic(topic, this.opts.allowAutoTopicCreation).then(
-      () => {
-        this.metadataBusy.delete(topic);
-        this.metadataAttempts.delete(topic);
-        this.drain();
-      },
-      (err: unknown) => {
-        const attempts = (this.metadataAttempts.get(topic) ?? 0) + 1;
-        if (err instanceof RivuletError && err.retriable && attempts <= this.opts.retry.retries) {
-          this.metadataAttempts.set(topic, attempts);
-          setTimeout(() => {
-            this.metadataBusy.delete(topic);
-            this.drain();
-          }, backoffMs(this.opts.retry, attempts - 1));
-          return;
-        }
-        this.metadataBusy.delete(topic);
-        this.metadataAttempts.delete(topic);
-        this.failQueued((b) => b.topic === topic, err);
-      },
-    );
-  }
-
-  /** Fails every batch not in flight that matches. */
-  private failQueued(match: (b: OutgoingBatch) => boolean, err: unknown): void {
-    for (const q of [...this.acc.active]) {
-      for (const list of [q.waiting, q.retry]) {
-        for (const b of [...list]) {
-          if (!match(b)) continue;
-          remove(list, b);
-          b.fail(err);
-          this.acc.settled(q, b);
-        }
-      }
-    }
-  }
-}
-
-/** Moves `b` from its queue's retry or waiting list to in flight. */
-function take(q: PartitionQueue, b: OutgoingBatch): void {
-  if (q.retry[0] === b) q.retry.shift();
-  else q.waiting.shift();
-  q.inFlight.push(b);
-}
-
-function remove<T>(list: T[], item: T): void {
-  const i = list.indexOf(item);
-  if (i >= 0) list.splice(i, 1);
 }
