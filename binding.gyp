@@ -18,6 +18,7 @@
         "native/core/record_batch.cc",
         "native/core/segment.cc",
         "native/core/segment_lifecycle.cc",
+        "native/core/segment_recovery.cc",
         "native/core/spare_files.cc",
         "native/core/status.cc",
         "native/core/time_index.cc",
