@@ -14,9 +14,11 @@
 // page_mkwrite and, once many dirty pages pile up, may put the faulting thread to sleep in
 // balance_dirty_pages. Done by the writer, that is most of an append's cost and all of its tail
 // (single appends of milliseconds, tens under memory pressure). Here MADV_POPULATE_WRITE (Linux
-// 5.14+) takes exactly those write faults, kPrefaultBytes ahead of the writer, so the writer finds
-// the pages mapped, writable and already dirty: no fault, and no dirty throttling, which is
-// charged to whoever dirties a page. Where MADV_POPULATE_WRITE is missing (older kernels, other
+// 5.14+) takes exactly those write faults, a window ahead of the writer (see kPrefaultBytes), so
+// the writer finds the pages mapped, writable and already dirty: no fault, and no dirty
+// throttling, which is charged to whoever dirties a page. While the segment is flushed often
+// (acks=all), MADV_POPULATE_READ instead (see kFlushingNs): the allocation and zeroing still
+// happen here, and the writer keeps one cheap write-protect fault per page. Where MADV_POPULATE_WRITE is missing (older kernels, other
 // systems) MADV_WILLNEED at least reads the pages into the page cache, so the writer's faults are
 // minor ones. The writer still faults where it outruns this thread (a tight loop of large appends
 // can: zeroing pages is bound by memory bandwidth), and then it is no worse off than without.
