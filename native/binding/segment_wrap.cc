@@ -104,8 +104,13 @@ Napi::Value SegmentWrap::GetActive(const Napi::CallbackInfo& info) {
 
 Napi::Value SegmentWrap::Recover(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  if (info.Length() > 0 && !info[0].IsUndefined() && !info[0].IsBoolean()) {
+    ThrowTypeError(env, "recover(full): full must be a boolean");
+    return Napi::Value();
+  }
+  const bool full = info.Length() > 0 && info[0].IsBoolean() && info[0].As<Napi::Boolean>().Value();
   RecoveryReport report;
-  const Status status = segment_->Recover(&report);
+  const Status status = segment_->Recover(&report, full);
   if (!status.ok()) {
     ThrowStatus(env, status);
     return Napi::Value();

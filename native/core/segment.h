@@ -119,8 +119,11 @@ class Segment {
   bool active() const { return active_ && !closed_; }
 
   // Scans from the last index entry, validates each batch, cuts at the first invalid one and
-  // removes any torn or stale bytes after the data from the file; reports what it cut.
-  Status Recover(RecoveryReport* report);
+  // removes any torn or stale bytes after the data from the file; reports what it cut. With
+  // `full` (an unclean shutdown, above the recovery point) every batch is validated from position
+  // 0 and both indexes are rebuilt from scratch; a sealed segment that is cut has its files cut
+  // to the new size again, as TruncateTo does.
+  Status Recover(RecoveryReport* report, bool full = false);
   // Appends every batch of data[0, length). `inputOffset` is where data starts in the caller's
   // buffer (error messages name batches by their byte there). *nextOffset is the new nextOffset,
   // or -1 when the batches do not fit (segment, index or offset range full: the caller rolls).

@@ -135,11 +135,19 @@ Status Segment::DiscardUncleanTail() {
   return Status::Ok();
 }
 
-Status Segment::Recover(RecoveryReport* report) {
+Status Segment::Recover(RecoveryReport* report, bool full) {
   if (closed_) return Status(ErrorCode::kClosed, "segment " + Name() + " is closed", 0, Name());
   // Re-validate the served data from the last index entry (it may have gone bad in place: a disk
-  // error, another process writing the file), then look at what follows it.
+  // error, another process writing the file), then look at what follows it. A full recovery
+  // (writeback after a power loss need not go in order: a hole may sit anywhere in data that was
+  // never flushed) forgets every index entry first, so the scan starts at position 0 and adds the
+  // entries again on the append rhythm.
+  if (full) {
+    offsets_.DropFrom(0);
+    times_.DropFrom(0);
+  }
   const ScanResult scan = ScanFromLastEntry(size_);
+  if (full) maxTimestamp_ = scan.maxTimestamp;
   uint64_t cut = 0;
   std::string reason;
   if (scan.end < size_) {
@@ -161,7 +169,15 @@ Status Segment::Recover(RecoveryReport* report) {
   report->nextOffset = nextOffset_;
   report->stoppedEarly = cut > 0;
   report->reason = cut > 0 ? reason : std::string();
-  return DiscardUncleanTail();
+  Status status = DiscardUncleanTail();
+  if (!status.ok() || active_ || !full) return status;
+  // A sealed segment's files are cut to their used length again: the `.log` when batches were
+  // dropped, the indexes always (rebuilding them may have grown their files by a step).
+  if (log_->fileBytes() != size_) status = log_->Truncate(size_);
+  if (status.ok()) status = offsets_.Seal();
+  if (status.ok()) status = times_.Seal();
+  if (!status.ok()) Fence(status);
+  return status;
 }
 
 }  // namespace rivulet

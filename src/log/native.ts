@@ -58,8 +58,12 @@ export interface NativeSegment {
   /** True until `seal()` or `close()`: only an active segment accepts appends. */
   readonly active: boolean;
 
-  /** Scan from the last index entry, validate each batch, cut at the first invalid one. */
-  recover(): RecoveryReport;
+  /**
+   * Scan from the last index entry, validate each batch, cut at the first invalid one. With
+   * `full`, every batch from position 0 is validated and both indexes are rebuilt from scratch
+   * (recovery after an unclean shutdown); a sealed segment that is cut has its files cut too.
+   */
+  recover(full?: boolean): RecoveryReport;
   /**
    * Appends every RecordBatch v2 in `batches[start, start+length)`: validates all of them first
    * (ECORRUPT, nothing appended, if any fails), stamps baseOffsets from `nextOffset` on, updates

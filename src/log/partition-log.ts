@@ -39,6 +39,11 @@ export interface PartitionLogOptions {
   logger?: LogLogger;
   /** The wall clock (default Date.now): segment.ms rolls, LogAppendTime and retention use it. */
   clock?: () => number;
+  /**
+   * Set only after an unclean shutdown: the partition's recovery point (its flushed offset when
+   * last saved). Segments ending above it are recovered in full (recovery.ts).
+   */
+  recoveryPoint?: number;
 }
 
 export interface AppendResult {
@@ -111,7 +116,7 @@ export class PartitionLog {
     const logger = options.logger ?? consoleLogger;
     let loaded: ReturnType<typeof loadPartitionDir>;
     try {
-      loaded = loadPartitionDir(segmentSettings(dir, config), logger);
+      loaded = loadPartitionDir(segmentSettings(dir, config), logger, options.recoveryPoint);
     } catch (err) {
       throw toRivuletError(err, `opening partition ${dir}`);
     }

@@ -6,19 +6,35 @@
  *   validates each batch (length, magic 2, CRC) and cuts at the first invalid one (a torn write),
  *   reporting what it cut. An older segment is recovered too when its end does not meet the next
  *   one's base offset (a roll that was torn). Everything but the last segment is sealed.
+ * - After an unclean shutdown (`recoveryPoint` given: the partition's flushed offset, as Kafka's
+ *   recovery point) every segment whose nextOffset is above it is recovered in full: each batch from
+ *   position 0 is validated and the indexes are rebuilt, since writeback after a power loss need
+ *   not go in order and a hole may sit anywhere in data that was never flushed. Data below the
+ *   recovery point is trusted. When a segment that is not the last one is cut, the later segments
+ *   are deleted (their offsets no longer follow) and a new active segment starts at its nextOffset.
  * - An empty directory gets its first segment at offset 0.
  * - The log start offset is the first segment's base, or the `log-start-offset` file DeleteRecords
  *   wrote when that is further on.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { readFileIfExists } from './atomic-file.js';
+import { readFileIfExists, writeFileAtomicSync } from './atomic-file.js';
 import type { RecoveryReport } from './native.js';
 import { MAX_OFFSET } from './offsets.js';
 import { type LogLogger, type SegmentSettings, Segments, scanSegmentDir } from './segments.js';
 
 /** Where DeleteRecords keeps a log start offset that falls inside a segment. */
 export const LOG_START_OFFSET_FILE = 'log-start-offset';
+/** Where the log manager keeps the partition's recovery point (its flushed offset). */
+export const RECOVERY_POINT_FILE = 'recovery-point';
+
+/** The partition's saved recovery point; 0 (nothing trusted) when missing or unreadable. */
+export function readRecoveryPoint(dir: string): number {
+  const saved = readFileIfExists(join(dir, RECOVERY_POINT_FILE));
+  if (saved === null) return 0;
+  const n = Number(saved.trim());
+  return Number.isSafeInteger(n) && n >= 0 ? n : 0;
+}
 
 export interface LoadedPartition {
   segments: Segments;
@@ -27,7 +43,20 @@ export interface LoadedPartition {
   logStartOffset: number;
 }
 
-export function loadPartitionDir(settings: SegmentSettings, logger: LogLogger): LoadedPartition {
+/** Saves the partition's recovery point (atomically: a crash leaves the old one or the new one). */
+export function writeRecoveryPoint(dir: string, offset: number): void {
+  writeFileAtomicSync(join(dir, RECOVERY_POINT_FILE), `${offset}\n`);
+}
+
+/**
+ * `recoveryPoint`: undefined after a clean shutdown; after an unclean one, the offset below which
+ * the data was flushed (segments ending above it are recovered in full).
+ */
+export function loadPartitionDir(
+  settings: SegmentSettings,
+  logger: LogLogger,
+  recoveryPoint?: number,
+): LoadedPartition {
   const { dir } = settings;
   mkdirSync(dir, { recursive: true });
   const segments = new Segments(settings, logger);
@@ -42,9 +71,20 @@ export function loadPartitionDir(settings: SegmentSettings, logger: LogLogger): 
       for (let i = 0; i < all.length; i++) {
         const seg = all[i]!;
         const next = all[i + 1];
+        const full = recoveryPoint !== undefined && seg.nextOffset > recoveryPoint;
         if (next === undefined) {
-          recovery = seg.recover();
+          recovery = seg.recover(full);
           report(logger, dir, seg.baseOffset, recovery, true);
+        } else if (full) {
+          const before = seg.nextOffset;
+          const r = seg.recover(true);
+          report(logger, dir, seg.baseOffset, r, false);
+          if (seg.nextOffset < before) {
+            recovery = r;
+            cutLaterSegments(segments, i, before, logger);
+            break;
+          }
+          if (seg.active) seg.seal();
         } else {
           if (seg.nextOffset !== next.baseOffset) {
             const r = seg.recover();
@@ -75,6 +115,28 @@ export function loadPartitionDir(settings: SegmentSettings, logger: LogLogger): 
     if (Number.isSafeInteger(n) && n > logStartOffset) logStartOffset = Math.min(n, logEnd);
   }
   return { segments, recovery, logStartOffset };
+}
+
+/**
+ * Segment `i` lost batches [its nextOffset, lostTo) to a full recovery: the segments after it no
+ * longer follow, so they go, and appends continue in a new active segment at its nextOffset (as
+ * Segments.truncateTo; an emptied segment is replaced).
+ */
+function cutLaterSegments(segments: Segments, i: number, lostTo: number, logger: LogLogger): void {
+  const seg = segments.all[i]!;
+  const at = seg.nextOffset;
+  const later = segments.all.slice(i + 1);
+  const lastLost = segments.active.nextOffset;
+  const keepHead = seg.size > 0;
+  if (keepHead && seg.active) seg.seal();
+  segments.deleteFrom(keepHead ? i + 1 : i);
+  segments.create(at);
+  logger.warn(`recovery after an unclean shutdown lost offsets ${at}..${Math.max(lostTo, lastLost) - 1}`, {
+    dir: segments.settings.dir,
+    segment: seg.baseOffset,
+    nextOffset: at,
+    deletedSegments: later.map((s) => s.baseOffset),
+  });
 }
 
 function report(logger: LogLogger, dir: string, segment: number, r: RecoveryReport, last: boolean): void {
