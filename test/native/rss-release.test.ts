@@ -11,16 +11,23 @@ import { buildBatch, eventually, fileName, openSegment, tempDir } from './helper
 
 const MiB = 1 << 20;
 
-/** Resident bytes of every mapping of `path` in this process (both the read-write and read-only one). */
-function mappedRss(path: string): number {
+/**
+ * Sum of the smaps fields matching `field` (in bytes) over the mappings of `path` in this process;
+ * only its read-write mapping when `writableOnly`.
+ */
+function smapsBytes(path: string, field: RegExp, writableOnly = false): number {
   let total = 0;
   let inFile = false;
   for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
-    if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) inFile = line.endsWith(` ${path}`);
-    else if (inFile && line.startsWith('Rss:')) total += Number(/(\d+) kB/.exec(line)![1]) * 1024;
+    if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) {
+      inFile = line.endsWith(` ${path}`) && (!writableOnly || line.split(' ')[1]!.startsWith('rw'));
+    } else if (inFile && field.test(line)) total += Number(/(\d+) kB/.exec(line)![1]) * 1024;
   }
   return total;
 }
+
+/** Resident bytes of every mapping of `path` in this process (both the read-write and read-only one). */
+const mappedRss = (path: string): number => smapsBytes(path, /^Rss:/);
 
 test('written pages are unmapped behind the writer and after the seal; the data reads back', async (t) => {
   const dir = tempDir(t);
@@ -80,16 +87,8 @@ test('a flush first unmaps the written pages from the writer, so writeback need 
   seg.close();
 });
 
-/** Dirty bytes (shared and private) of the read-write mapping of `path`, from /proc/self/smaps. */
-function writableDirty(path: string): number {
-  let total = 0;
-  let inFile = false;
-  for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
-    if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) inFile = line.endsWith(` ${path}`) && line.split(' ')[1]!.startsWith('rw');
-    else if (inFile && /^(Shared|Private)_Dirty:/.test(line)) total += Number(/(\d+) kB/.exec(line)![1]) * 1024;
-  }
-  return total;
-}
+/** Dirty bytes (shared and private) of the read-write mapping of `path`. */
+const writableDirty = (path: string): number => smapsBytes(path, /^(Shared|Private)_Dirty:/, true);
 
 test('while flushes come, pages ahead of the writer are read in clean, not dirtied', async (t) => {
   const dir = tempDir(t);
