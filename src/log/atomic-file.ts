@@ -7,18 +7,33 @@ import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } f
 import { basename, dirname, join } from 'node:path';
 
 export function writeFileAtomicSync(path: string, data: string | Uint8Array): void {
+  replaceFile(path, data, true);
+}
+
+/**
+ * The same without the two fsyncs: atomic against a crash of the process, not against a power
+ * loss, after which the file may hold its old content, or a prefix of the new one, or nothing.
+ * Only for files where any of those is safe (a recovery point: an older or smaller one means more
+ * scanning, never less), written often enough that the fsyncs would cost (every partition, each
+ * minute, on the event loop).
+ */
+export function writeFileReplaceSync(path: string, data: string | Uint8Array): void {
+  replaceFile(path, data, false);
+}
+
+function replaceFile(path: string, data: string | Uint8Array, durable: boolean): void {
   const tmp = join(dirname(path), `.${basename(path)}.tmp`);
   const fd = openSync(tmp, 'w', 0o644);
   try {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     let written = 0;
     while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
-    fsyncSync(fd);
+    if (durable) fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
   renameSync(tmp, path);
-  fsyncDirSync(dirname(path));
+  if (durable) fsyncDirSync(dirname(path));
 }
 
 export function fsyncDirSync(dir: string): void {

@@ -152,7 +152,7 @@ export class LogManager {
     }
     const interval = options.retentionCheckIntervalMs ?? DEFAULT_RETENTION_CHECK_INTERVAL_MS;
     if (interval > 0) manager.#stopRetention = startRetentionTimer(interval, () => manager.applyRetention());
-    manager.#recoveryPointTimer = setInterval(() => manager.#saveRecoveryPoints(), RECOVERY_POINT_INTERVAL_MS);
+    manager.#recoveryPointTimer = setInterval(() => manager.#saveRecoveryPoints(false), RECOVERY_POINT_INTERVAL_MS);
     manager.#recoveryPointTimer.unref();
     return manager;
   }
@@ -288,7 +288,7 @@ export class LogManager {
           this.#logger.warn('sync at close failed', { dir: partitions[i]!.dir, error: String(r.reason) });
         }
       });
-      if (!this.#saveRecoveryPoints()) clean = false;
+      if (!this.#saveRecoveryPoints(true)) clean = false;
       try {
         await Promise.all(partitions.map((p) => p.close()));
         if (clean) this.#writeCleanShutdownMarker();
@@ -324,15 +324,21 @@ export class LogManager {
     }
   }
 
-  /** Saves every partition's flushed offset as its recovery point; false when one failed. */
-  #saveRecoveryPoints(): boolean {
+  /**
+   * Saves every partition's flushed offset as its recovery point; false when one failed. The
+   * periodic saves skip the fsyncs (see writeRecoveryPoint): with many partitions they would
+   * block the event loop for a second a minute.
+   */
+  #saveRecoveryPoints(durable: boolean): boolean {
     let ok = true;
     for (const t of this.#topics.values()) {
       for (const p of t.partitions) {
         const offset = p.flushedOffset;
-        if (this.#savedRecoveryPoints.get(p) === offset) continue;
+        // A periodic save may have left the same value only in the page cache: a durable save
+        // writes every partition.
+        if (!durable && this.#savedRecoveryPoints.get(p) === offset) continue;
         try {
-          writeRecoveryPoint(p.dir, offset);
+          writeRecoveryPoint(p.dir, offset, durable);
           this.#savedRecoveryPoints.set(p, offset);
         } catch (err) {
           ok = false;

@@ -18,7 +18,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { readFileIfExists, writeFileAtomicSync } from './atomic-file.js';
+import { readFileIfExists, writeFileAtomicSync, writeFileReplaceSync } from './atomic-file.js';
 import type { RecoveryReport } from './native.js';
 import { MAX_OFFSET } from './offsets.js';
 import { type LogLogger, type SegmentSettings, Segments, scanSegmentDir } from './segments.js';
@@ -43,9 +43,18 @@ export interface LoadedPartition {
   logStartOffset: number;
 }
 
-/** Saves the partition's recovery point (atomically: a crash leaves the old one or the new one). */
-export function writeRecoveryPoint(dir: string, offset: number): void {
-  writeFileAtomicSync(join(dir, RECOVERY_POINT_FILE), `${offset}\n`);
+/**
+ * Saves the partition's recovery point, atomically: a crash leaves the old one or the new one.
+ * `durable` also survives a power loss (two fsyncs); without it, a power loss may leave the old
+ * value, a prefix of the new one or an empty file, each read as a smaller recovery point (so more
+ * is scanned, never less): good enough for the periodic saves, while the one at close, which a
+ * clean start relies on, is durable.
+ */
+export function writeRecoveryPoint(dir: string, offset: number, durable: boolean): void {
+  const path = join(dir, RECOVERY_POINT_FILE);
+  const text = `${offset}\n`;
+  if (durable) writeFileAtomicSync(path, text);
+  else writeFileReplaceSync(path, text);
 }
 
 /**
