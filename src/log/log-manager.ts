@@ -25,7 +25,12 @@
  * appears in the files later (bit rot) is only found by reads, as in Kafka.
  */
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { fsyncDirSync, writeFileAtomicSync } from './atomic-file.js';
+import {
+  RECOVERY_POINT_INTERVAL_MS,
+  RecoveryPoints,
+  takeCleanShutdownMarker,
+  writeCleanShutdownMarker,
+} from './clean-shutdown.js';
 import { join } from 'node:path';
 import { RivuletError } from '../errors.js';
 import {
@@ -39,7 +44,7 @@ import {
   validateTopicConfig,
 } from './log-config.js';
 import { PartitionLog, type PartitionLogOptions } from './partition-log.js';
-import { readRecoveryPoint, writeRecoveryPoint } from './recovery.js';
+import { readRecoveryPoint } from './recovery.js';
 import { DEFAULT_RETENTION_CHECK_INTERVAL_MS, type RetentionResult, startRetentionTimer } from './retention.js';
 import { DATA_DIR_LOCK_FILE, type DataDirLock, lockDataDir } from './dir-lock.js';
 import { consoleLogger, type LogLogger } from './segments.js';
@@ -49,10 +54,6 @@ import { readTopicMetadata, type TopicMetadata, writeTopicMetadata } from './top
 /** Most partitions one topic may have. */
 export const MAX_PARTITIONS_PER_TOPIC = 10_000;
 const DELETE_SUFFIX = '-delete';
-/** Written by close() once every partition is synced and closed; deleted by open. */
-export const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
-/** How often every partition's recovery point is saved (Kafka's log.flush.offset.checkpoint.interval.ms). */
-export const RECOVERY_POINT_INTERVAL_MS = 60_000;
 
 export interface LogManagerOptions {
   dataDir: string;
@@ -96,8 +97,7 @@ export class LogManager {
   readonly #lock: DataDirLock;
   #stopRetention: (() => void) | null = null;
   #recoveryPointTimer: NodeJS.Timeout | null = null;
-  /** The recovery point last saved per partition: unchanged ones are not written again. */
-  readonly #savedRecoveryPoints = new WeakMap<PartitionLog, number>();
+  readonly #recoveryPoints: RecoveryPoints;
   #closing: Promise<void> | null = null;
 
   private constructor(
@@ -111,6 +111,7 @@ export class LogManager {
     this.#lock = lock;
     this.#defaults = defaults;
     this.#logger = logger;
+    this.#recoveryPoints = new RecoveryPoints(logger);
     this.#partitionOptions = clock === undefined ? { logger } : { logger, clock };
   }
 
@@ -127,7 +128,7 @@ export class LogManager {
     const lock = lockDataDir(options.dataDir);
     const manager = new LogManager(options.dataDir, lock, defaults, logger, options.clock);
     try {
-      const clean = brandNew || manager.#takeCleanShutdownMarker();
+      const clean = brandNew || takeCleanShutdownMarker(options.dataDir);
       if (!clean)
         logger.warn('unclean shutdown: recovering every segment above its recovery point', {
           dataDir: options.dataDir,
@@ -143,7 +144,7 @@ export class LogManager {
       }
       manager.#warnAboutOrphans();
     } catch (err) {
-      const partitions = [...manager.#topics.values()].flatMap((t) => t.partitions);
+      const partitions = manager.#allPartitions();
       // The lock is dropped once the partitions opened so far are closed (at once when there are
       // none), so no one else opens them meanwhile.
       if (partitions.length === 0) lock.release();
@@ -152,7 +153,10 @@ export class LogManager {
     }
     const interval = options.retentionCheckIntervalMs ?? DEFAULT_RETENTION_CHECK_INTERVAL_MS;
     if (interval > 0) manager.#stopRetention = startRetentionTimer(interval, () => manager.applyRetention());
-    manager.#recoveryPointTimer = setInterval(() => manager.#saveRecoveryPoints(false), RECOVERY_POINT_INTERVAL_MS);
+    manager.#recoveryPointTimer = setInterval(
+      () => manager.#recoveryPoints.save(manager.#allPartitions(), false),
+      RECOVERY_POINT_INTERVAL_MS,
+    );
     manager.#recoveryPointTimer.unref();
     return manager;
   }
@@ -279,7 +283,7 @@ export class LogManager {
     this.#closing ??= (async () => {
       this.#stopRetention?.();
       if (this.#recoveryPointTimer !== null) clearInterval(this.#recoveryPointTimer);
-      const partitions = [...this.#topics.values()].flatMap((t) => t.partitions);
+      const partitions = this.#allPartitions();
       const synced = await Promise.allSettled(partitions.map((p) => p.sync()));
       let clean = true;
       synced.forEach((r, i) => {
@@ -288,10 +292,10 @@ export class LogManager {
           this.#logger.warn('sync at close failed', { dir: partitions[i]!.dir, error: String(r.reason) });
         }
       });
-      if (!this.#saveRecoveryPoints(true)) clean = false;
+      if (!this.#recoveryPoints.save(partitions, true)) clean = false;
       try {
         await Promise.all(partitions.map((p) => p.close()));
-        if (clean) this.#writeCleanShutdownMarker();
+        if (clean) writeCleanShutdownMarker(this.dataDir, this.#logger);
       } finally {
         this.#lock.release();
       }
@@ -307,46 +311,8 @@ export class LogManager {
     return PartitionLog.open(dir, config, options);
   }
 
-  /** Whether the last shutdown was clean; the marker is deleted (durably) either way. */
-  #takeCleanShutdownMarker(): boolean {
-    const marker = join(this.dataDir, CLEAN_SHUTDOWN_FILE);
-    if (!existsSync(marker)) return false;
-    rmSync(marker);
-    fsyncDirSync(this.dataDir);
-    return true;
-  }
-
-  #writeCleanShutdownMarker(): void {
-    try {
-      writeFileAtomicSync(join(this.dataDir, CLEAN_SHUTDOWN_FILE), '');
-    } catch (err) {
-      this.#logger.warn('could not write the clean-shutdown marker', { dataDir: this.dataDir, error: String(err) });
-    }
-  }
-
-  /**
-   * Saves every partition's flushed offset as its recovery point; false when one failed. The
-   * periodic saves skip the fsyncs (see writeRecoveryPoint): with many partitions they would
-   * block the event loop for a second a minute.
-   */
-  #saveRecoveryPoints(durable: boolean): boolean {
-    let ok = true;
-    for (const t of this.#topics.values()) {
-      for (const p of t.partitions) {
-        const offset = p.flushedOffset;
-        // A periodic save may have left the same value only in the page cache: a durable save
-        // writes every partition.
-        if (!durable && this.#savedRecoveryPoints.get(p) === offset) continue;
-        try {
-          writeRecoveryPoint(p.dir, offset, durable);
-          this.#savedRecoveryPoints.set(p, offset);
-        } catch (err) {
-          ok = false;
-          this.#logger.warn('could not save the recovery point', { dir: p.dir, error: String(err) });
-        }
-      }
-    }
-    return ok;
+  #allPartitions(): PartitionLog[] {
+    return [...this.#topics.values()].flatMap((t) => t.partitions);
   }
 
   /** Opens `count` new partitions after the existing ones; leftovers of an older topic are removed first. */

@@ -13,7 +13,8 @@ import {
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { dumpLog } from '../../src/log/dump-log.js';
-import { CLEAN_SHUTDOWN_FILE, LogManager } from '../../src/log/log-manager.js';
+import { CLEAN_SHUTDOWN_FILE } from '../../src/log/clean-shutdown.js';
+import { LogManager } from '../../src/log/log-manager.js';
 import type { PartitionLog } from '../../src/log/partition-log.js';
 import { RECOVERY_POINT_FILE } from '../../src/log/recovery.js';
 import { makeBatch, numberOf, recordsOf } from '../helpers/batches.js';
