@@ -213,6 +213,22 @@ void MappedFile::ReleaseWritablePages(uint64_t from, uint64_t to) const {
   if (PageRange(fileBytes(), &from, &to)) madvise(rw_ + from, to - from, MADV_DONTNEED);
 }
 
+Status MappedFile::WriteAt(const uint8_t* data, uint64_t length, uint64_t position) const {
+  if (position + length > fileBytes()) {
+    return Status(ErrorCode::kInvalid, "write past the allocated end of " + path_, 0, path_);
+  }
+  while (length > 0) {
+    const ssize_t n = pwrite(fd_, data, length, static_cast<off_t>(position));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Status::FromErrno(errno, "pwrite", path_);
+    if (n == 0) return Status::FromErrno(EIO, "pwrite", path_);
+    data += n;
+    position += static_cast<uint64_t>(n);
+    length -= static_cast<uint64_t>(n);
+  }
+  return Status::Ok();
+}
+
 Status MappedFile::SyncFd(int fd, const std::string& path) {
   int rc;
   do {

@@ -85,6 +85,11 @@ class MappedFile {
   // The same for the read-write mapping only (readers keep theirs).
   void ReleaseWritablePages(uint64_t from, uint64_t to) const;
 
+  // Writes data[0, length) at `position` with pwrite (retried on EINTR and short writes), within
+  // the allocated file: the write path's copy into the page cache, for when writing through the
+  // mapping would fault on every page (see Segment::Append). Owner thread.
+  Status WriteAt(const uint8_t* data, uint64_t length, uint64_t position) const;
+
   // fdatasync, retried on EINTR. Static and descriptor-based so a worker thread can call it while
   // the owning thread goes on using the object; `path` is only used in the error message.
   static Status SyncFd(int fd, const std::string& path);

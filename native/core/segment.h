@@ -178,6 +178,15 @@ class Segment {
   // and fully validating the copy.
   Status PlanAppend(const uint8_t* data, uint64_t length, uint64_t inputOffset, uint8_t* copyTo,
                     AppendPlan* plan) const;
+  // Appends of up to this many bytes may go through WriteScratch and pwrite (see WritesByCopy):
+  // the client's largest request by default.
+  static constexpr uint64_t kWriteScratchBytes = 4u << 20;
+  // Whether an append of `length` bytes is copied to a scratch buffer and written with pwrite
+  // rather than copied into the mapping: while the segment is flushed often.
+  bool WritesByCopy(uint64_t length) const;
+  static uint8_t* WriteScratch(uint64_t length);
+  // Writes each batch's baseOffset, from nextOffset_ on, into validated batches[0, length).
+  void StampOffsets(uint8_t* batches, uint64_t length) const;
   Status LocateBatch(int64_t offset, uint64_t* position, BatchInfo* info) const;
   Status HeaderAt(uint64_t position, BatchInfo* info) const;
   void DropBytesFrom(uint64_t position, int64_t nextOffset);

@@ -13,9 +13,6 @@
 #if defined(__linux__) && !defined(MADV_POPULATE_WRITE)
 #define MADV_POPULATE_WRITE 23  // <asm-generic/mman-common.h>, Linux 5.14; older headers lack it
 #endif
-#if defined(__linux__) && !defined(MADV_POPULATE_READ)
-#define MADV_POPULATE_READ 22
-#endif
 
 namespace rivulet {
 
@@ -42,10 +39,8 @@ std::atomic<bool> populateWriteWorks{true};
 // Faults [p, p + bytes) in for writing (or at least into the page cache). False when the range
 // could not be faulted now (the file shrank under the call, memory is short, a signal came): the
 // next kick tries again, and meanwhile the writer takes its own faults, as without prefaulting.
-// With `forRead`, the pages are only read in (allocated and zeroed, mapped read-only, clean).
-bool Prefetch(uint8_t* p, uint64_t bytes, bool forRead) {
+bool Prefetch(uint8_t* p, uint64_t bytes) {
 #if defined(__linux__)
-  if (forRead) return madvise(p, bytes, MADV_POPULATE_READ) == 0 || madvise(p, bytes, MADV_WILLNEED) == 0;
   if (populateWriteWorks.load(std::memory_order_relaxed)) {
     if (madvise(p, bytes, MADV_POPULATE_WRITE) == 0) return true;
     if (errno != EINVAL) return false;
@@ -81,6 +76,8 @@ void WriteAhead::Kick(uint64_t position, uint64_t fileBytes) {
 }
 
 void WriteAhead::NoteFlush() { lastFlushNs_.store(NowNs(), std::memory_order_relaxed); }
+
+bool WriteAhead::Flushing() const { return NowNs() - lastFlushNs_.load(std::memory_order_relaxed) < kFlushingNs; }
 
 void WriteAhead::Stop() {
   {
@@ -152,7 +149,9 @@ void WriteAhead::Prefault(uint64_t position, uint64_t fileBytes) {
     releasedTo_ = to;
   }
   const uint64_t window = Window(position);
-  const bool flushing = NowNs() - lastFlushNs_.load(std::memory_order_relaxed) < kFlushingNs;
+  // While the segment is flushed often its appends are written with pwrite (Segment::WritesByCopy),
+  // which allocates the pages itself: prefaulting them would only zero them first.
+  if (Flushing()) return;
   // Whole pages only, and none past the file: the last partial page is left to the writer.
   uint64_t end = position + window < fileBytes ? position + window : fileBytes;
   end = RoundDownToPage(end);
@@ -164,7 +163,7 @@ void WriteAhead::Prefault(uint64_t position, uint64_t fileBytes) {
     // deleted) here, when the call is done.
     const std::shared_ptr<MappedFile> file = Hold();
     if (!file) return;
-    if (!Prefetch(file->writable() + from, bytes, flushing)) return;
+    if (!Prefetch(file->writable() + from, bytes)) return;
     from += bytes;
     prefaultedTo_ = from;
   }

@@ -17,11 +17,12 @@
 // 5.14+) takes exactly those write faults, a window ahead of the writer (see kPrefaultBytes), so
 // the writer finds the pages mapped, writable and already dirty: no fault, and no dirty
 // throttling, which is charged to whoever dirties a page. While the segment is flushed often
-// (acks=all), MADV_POPULATE_READ instead (see kFlushingNs): the allocation and zeroing still
-// happen here, and the writer keeps one cheap write-protect fault per page. Where MADV_POPULATE_WRITE is missing (older kernels, other
-// systems) MADV_WILLNEED at least reads the pages into the page cache, so the writer's faults are
-// minor ones. The writer still faults where it outruns this thread (a tight loop of large appends
-// can: zeroing pages is bound by memory bandwidth), and then it is no worse off than without.
+// (acks=all; see kFlushingNs) nothing is prefaulted: the segment's appends are then written with
+// pwrite (Segment::WritesByCopy), which allocates the pages itself. Where MADV_POPULATE_WRITE is
+// missing (older kernels, other systems) MADV_WILLNEED at least reads the pages into the page
+// cache, so the writer's faults are minor ones. The writer still faults where it outruns this
+// thread (a tight loop of large appends can: zeroing pages is bound by memory bandwidth), and then
+// it is no worse off than without.
 //
 // Not done: starting writeback behind the writer (sync_file_range(SYNC_FILE_RANGE_WRITE), as
 // Kafka-style engines that write with write(2) do). Cleaning a page that is mapped writable means
@@ -64,12 +65,11 @@ class WriteAhead : public std::enable_shared_from_this<WriteAhead> {
   // written slowly keeps little mapped ahead (1,024 partitions at 8 MiB each held 8 GiB).
   static constexpr uint64_t kPrefaultBytes = 8u << 20;
   static constexpr uint64_t kMinPrefaultBytes = 512u << 10;
-  // While the segment is flushed at least this often (acks=all traffic), pages ahead are read in
-  // (allocated, zeroed, clean) rather than faulted for writing: a page faulted for writing is
-  // dirty, so a flush before the writer reaches it writes its zeros to disk and write-protects
-  // it (a TLB shootdown), and the writer then faults on it again. Measured at 1 KiB records with
-  // acks=all: ~2.3× less broker CPU per byte. Without flushes, faulting for writing spares the
-  // writer its one write-protect fault per page.
+  // While the segment is flushed at least this often (acks=all traffic), nothing is prefaulted
+  // and appends use pwrite (Segment::WritesByCopy): a page faulted for writing is dirty, so a
+  // flush before the writer reaches it would write its zeros to disk and write-protect it (a TLB
+  // shootdown), and the writer would then fault on it again. Without flushes, faulting for
+  // writing spares the writer every fault.
   static constexpr int64_t kFlushingNs = 1'000'000'000;
   // The owner wakes the worker each time the write position has moved this far.
   static constexpr uint64_t kKickBytes = 256u << 10;
@@ -102,6 +102,8 @@ class WriteAhead : public std::enable_shared_from_this<WriteAhead> {
   void Stop();
   // The segment is being flushed (owner thread): see kFlushingNs.
   void NoteFlush();
+  // Flushed within the last kFlushingNs (any thread).
+  bool Flushing() const;
 
  private:
   WriteAhead(const std::shared_ptr<MappedFile>& file, uint64_t growStepBytes, uint64_t growLimitBytes)
