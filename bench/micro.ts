@@ -100,6 +100,7 @@ function ratios(all: TaskFigure[]): Array<[string, number | undefined, string]> 
     ['native append 16 KiB / Buffer copy ceiling (by median)', byMedian('native Segment.append:', 'ceiling: Buffer copy'), ''],
     ['  the same, 16 per op (by mean)', r('native Segment.append ×16', 'ceiling ×16'), 'goal ≥ 0.50'],
     ['  the same, 16 per op (by median)', byMedian('native Segment.append ×16', 'ceiling ×16'), ''],
+    ['native append while flushed often (pwrite path) / Buffer copy ceiling (by mean)', r('native Segment.append while flushed often', 'ceiling: Buffer copy'), ''],
     ['native append 16 KiB / cache-resident copy (by mean; not the ruler)', r('native Segment.append:', 'cache-resident copy:'), ''],
     ['  the same, 16 per op (by mean)', r('native Segment.append ×16', 'cache-resident copy ×16'), ''],
     ['native CRC-32C / TypeScript CRC-32C, 16 KiB', r('native crc32c (', 'TypeScript crc32c: 16 KiB'), 'goal ≥ 10'],

@@ -3,7 +3,9 @@
  *  - Segment.append of one pre-built 16 KiB batch (validate + CRC-32C + copy into the mapping +
  *    stamp + index), against a plain Buffer copy of the same 16 KiB into as much memory as one
  *    segment holds (the copy alone, to memory), and into a 64 MiB ring that stays in this CPU's
- *    last-level cache (shown, not the goal's ruler: a log's bytes cannot stay in cache);
+ *    last-level cache (shown, not the goal's ruler: a log's bytes cannot stay in cache); and the
+ *    same append on a segment flushed often, which copies to a scratch buffer and writes with
+ *    pwrite (the broker's path under acks=all);
  *  - native crc32c against the TypeScript one, on 16 KiB and 1 MiB;
  *  - Segment.read as a zero-copy view of up to 1 MiB, against the same read copied into a Buffer.
  * Sub-microsecond tasks also run 16 calls per op (`×16`): tinybench's own bookkeeping per op
@@ -12,6 +14,8 @@
  * Segments live in `ctx.tmpDir`, which the caller removes. Rolling to a fresh segment happens in
  * `beforeEach`, outside the timed window, from spares prepared on a worker thread.
  */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Bench } from 'tinybench';
 import { native, type NativeSegment } from '../../src/log/native.js';
 import { crc32cPortable as crc32cTs } from '../../src/protocol/crc32c.js';
@@ -69,6 +73,52 @@ function random(length: number): Uint8Array {
   return out;
 }
 
+/**
+ * One active segment in `dir`, replaced when full: the old one is destroyed (deleted in the
+ * background) and the next one's files come from spares prepared while this one filled. With
+ * `flushEvery`, the segment is also flushed (untimed) every that many appends, so it counts as
+ * flushed often and its appends take the copy-and-pwrite path (Segment::WritesByCopy).
+ */
+async function appender(dir: string, batch: Buffer, flushEvery = 0) {
+  mkdirSync(dir, { recursive: true });
+  const options = (baseOffset: number) => ({
+    dir,
+    baseOffset,
+    segmentBytes: SEGMENT_BYTES,
+    indexIntervalBytes: INDEX_INTERVAL_BYTES,
+    indexBytes: INDEX_BYTES,
+    create: true,
+  });
+  await native.prepareSegment(dir, SEGMENT_BYTES, INDEX_BYTES);
+  let segment: NativeSegment = new native.Segment(options(0));
+  let prepared: Promise<void> = native.prepareSegment(dir, SEGMENT_BYTES, INDEX_BYTES);
+  // Steady state, untimed: one segment is filled and deleted first, as in a broker that has been
+  // running under retention: each deleted segment's `.log` is recycled (its pages still cached)
+  // and a later segment is written into it, rather than into memory this process never touched
+  // (on a VM each first touch of a page can also be a fault in the host, several times the cost
+  // of zeroing it). RIVULET_BENCH_RECYCLE=0 measures the fresh-file case.
+  while (segment.size + batch.length <= SEGMENT_BYTES) segment.append(batch);
+  let sinceFlush = 0;
+  // Room for a whole `×16` op, so no op straddles a roll.
+  const roll = async () => {
+    if (flushEvery > 0 && (sinceFlush += 1) >= flushEvery) {
+      sinceFlush = 0;
+      await segment.flush();
+    }
+    if (segment.size + REPS * batch.length <= SEGMENT_BYTES) return;
+    const next = segment.nextOffset;
+    // As retention does: the `.log` is recycled for a later segment while its pages are cached.
+    segment.destroy(RECYCLE);
+    await prepared;
+    segment = new native.Segment(options(next));
+    prepared = native.prepareSegment(dir, SEGMENT_BYTES, INDEX_BYTES);
+    if (flushEvery > 0) await segment.flush();
+  };
+  await roll();
+  if (flushEvery > 0) await segment.flush();
+  return { append: () => segment.append(batch), roll };
+}
+
 export async function addNativeCases(bench: Bench, ctx: { tmpDir: string }): Promise<void> {
   const dir = ctx.tmpDir;
   const batch = buildBatch(BATCH_BYTES, 16);
@@ -80,29 +130,10 @@ export async function addNativeCases(bench: Bench, ctx: { tmpDir: string }): Pro
     indexBytes: INDEX_BYTES,
     create: true,
   });
-
-  // Append: one active segment, replaced when full. The old one is destroyed (deleted in the
-  // background) and the next one's files come from spares prepared while this one filled.
-  await native.prepareSegment(dir, SEGMENT_BYTES, INDEX_BYTES);
-  let segment: NativeSegment = new native.Segment(options(0));
-  let prepared: Promise<void> = native.prepareSegment(dir, SEGMENT_BYTES, INDEX_BYTES);
-  // Steady state, untimed: one segment is filled and deleted first, as in a broker that has been
-  // running under retention: each deleted segment's `.log` is recycled (its pages still cached)
-  // and a later segment is written into it, rather than into memory this process never touched
-  // (on a VM each first touch of a page can also be a fault in the host, several times the cost
-  // of zeroing it). RIVULET_BENCH_RECYCLE=0 measures the fresh-file case.
-  while (segment.size + batch.length <= SEGMENT_BYTES) segment.append(batch);
-  // Room for a whole `×16` op, so no op straddles a roll.
-  const roll = async () => {
-    if (segment.size + REPS * batch.length <= SEGMENT_BYTES) return;
-    const next = segment.nextOffset;
-    // As retention does: the `.log` is recycled for a later segment while its pages are cached.
-    segment.destroy(RECYCLE);
-    await prepared;
-    segment = new native.Segment(options(next));
-    prepared = native.prepareSegment(dir, SEGMENT_BYTES, INDEX_BYTES);
-  };
-  await roll();
+  const plain = await appender(join(dir, 'plain'), batch);
+  // Flushed every 1,024 appends (16 MiB): well within the second that keeps the segment on the
+  // pwrite path.
+  const flushed = await appender(join(dir, 'flushed'), batch, 1024);
 
   /** A copy of the batch into successive 16 KiB slots of a ring of `bytes`, touched beforehand. */
   const ringCopier = (bytes: number) => {
@@ -134,17 +165,22 @@ export async function addNativeCases(bench: Bench, ctx: { tmpDir: string }): Pro
   bench
     .add(
       `native Segment.append: one 16 KiB batch (validate, CRC-32C, copy, stamp, index)`,
-      () => segment.append(batch),
-      { beforeEach: roll },
+      plain.append,
+      { beforeEach: plain.roll },
     )
     .add(`ceiling: Buffer copy of the same 16 KiB into a segment-sized ring`, copyOnce)
     .add(`cache-resident copy: the same 16 KiB into a 64 MiB ring`, copyCached)
     .add(
       `native Segment.append ×16: 16 batches of 16 KiB per op (bytes/op = ${REPS * BATCH_BYTES})`,
       () => {
-        for (let i = 0; i < REPS; i++) segment.append(batch);
+        for (let i = 0; i < REPS; i++) plain.append();
       },
-      { beforeEach: roll },
+      { beforeEach: plain.roll },
+    )
+    .add(
+      `native Segment.append while flushed often (copy, then pwrite): one 16 KiB batch`,
+      flushed.append,
+      { beforeEach: flushed.roll },
     )
     .add(`ceiling ×16: Buffer copy of the same 16 KiB into a segment-sized ring, 16 per op (bytes/op = ${REPS * BATCH_BYTES})`, () => {
       for (let i = 0; i < REPS; i++) copyOnce();

@@ -343,7 +343,7 @@ RIVULET_TARGET_FOLD uint32_t FoldUpdate(uint32_t crc, const uint8_t* p, size_t n
 // lines in first, which is what a copy into freshly faulted pages mostly waits for.
 constexpr size_t kStreamMinBytes = 1024;
 
-RIVULET_TARGET_FOLD uint32_t FoldCopy(uint32_t crc, uint8_t* dst, const uint8_t* src, size_t n) {
+RIVULET_TARGET_FOLD uint32_t FoldCopy(uint32_t crc, uint8_t* dst, const uint8_t* src, size_t n, bool stream) {
   // Up to a 64-byte boundary of the destination through the cache, then whole aligned blocks, the
   // tail through the cache again. Every CRC is of the bytes as stored: the head and tail are read
   // back from dst, the blocks are folded from the registers that were stored.
@@ -358,7 +358,7 @@ RIVULET_TARGET_FOLD uint32_t FoldCopy(uint32_t crc, uint8_t* dst, const uint8_t*
   src += head;
   n -= head;
   const size_t blocks = n & ~size_t{63};
-  if (blocks >= kStreamMinBytes) {
+  if (stream && blocks >= kStreamMinBytes) {
     // No SFENCE after these streaming stores: waiting for them to drain here would cost about as
     // much as the copy itself. This thread sees them in order; any other thread or device only
     // looks after a synchronising event (taking a lock to hand work over, an interrupt such as a
@@ -421,7 +421,7 @@ bool CpuHasArmCrc() {
 #endif  // RIVULET_CRC_ARM
 
 using UpdateFn = uint32_t (*)(uint32_t, const uint8_t*, size_t);
-using CopyFn = uint32_t (*)(uint32_t, uint8_t*, const uint8_t*, size_t);
+using CopyFn = uint32_t (*)(uint32_t, uint8_t*, const uint8_t*, size_t, bool);
 
 struct Impl {
   UpdateFn update;
@@ -450,10 +450,10 @@ uint32_t Crc32c(uint32_t initial, const void* data, size_t length) {
   return ~SelectedImpl().update(~initial, static_cast<const uint8_t*>(data), length);
 }
 
-uint32_t Crc32cCopy(uint32_t initial, void* dst, const void* src, size_t length) {
+uint32_t Crc32cCopy(uint32_t initial, void* dst, const void* src, size_t length, bool stream) {
   const Impl& impl = SelectedImpl();
   auto* to = static_cast<uint8_t*>(dst);
-  if (impl.copy != nullptr) return ~impl.copy(~initial, to, static_cast<const uint8_t*>(src), length);
+  if (impl.copy != nullptr) return ~impl.copy(~initial, to, static_cast<const uint8_t*>(src), length, stream);
   std::memcpy(to, src, length);
   return ~impl.update(~initial, to, length);  // the CRC of the copy: what is checked is what is stored
 }

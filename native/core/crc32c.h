@@ -16,8 +16,9 @@ uint32_t Crc32c(uint32_t initial, const void* data, size_t length);
 // src changes meanwhile (another thread writing a SharedArrayBuffer). Long copies may bypass the
 // CPU caches (non-temporal stores): meant for data written now and read later, if at all. Like
 // any data, the copy reaches other threads through a synchronisation (a lock, a queue): streaming
-// stores are weakly ordered, and this does not fence them.
-uint32_t Crc32cCopy(uint32_t initial, void* dst, const void* src, size_t length);
+// stores are weakly ordered, and this does not fence them. With `stream` false every store goes
+// through the cache: for a destination that is read again at once (a buffer handed to write(2)).
+uint32_t Crc32cCopy(uint32_t initial, void* dst, const void* src, size_t length, bool stream = true);
 
 // Which implementation Crc32c uses: "sse4.2", "armv8" or "portable".
 const char* Crc32cImplName();

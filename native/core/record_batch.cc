@@ -74,12 +74,13 @@ bool ValidateBatch(const uint8_t* p, size_t available, BatchInfo* info, std::str
   return CheckHeader(p, Crc32c(0, p + batch::kCrcStart, total - batch::kCrcStart), info, why);
 }
 
-bool CopyBatch(uint8_t* dst, const uint8_t* src, uint64_t totalBytes, BatchInfo* info, std::string* why) {
+bool CopyBatch(uint8_t* dst, const uint8_t* src, uint64_t totalBytes, BatchInfo* info, std::string* why,
+               bool stream) {
   std::memcpy(dst, src, batch::kCrcStart);
   // The rest of the header through the cache (it is read back below and stamped by the caller),
   // then the records.
   uint32_t crc = Crc32cCopy(0, dst + batch::kCrcStart, src + batch::kCrcStart, batch::kHeaderBytes - batch::kCrcStart);
-  crc = Crc32cCopy(crc, dst + batch::kHeaderBytes, src + batch::kHeaderBytes, totalBytes - batch::kHeaderBytes);
+  crc = Crc32cCopy(crc, dst + batch::kHeaderBytes, src + batch::kHeaderBytes, totalBytes - batch::kHeaderBytes, stream);
   uint64_t copied = 0;
   if (!CheckFraming(dst, totalBytes, &copied, why)) return false;
   if (copied != totalBytes) {

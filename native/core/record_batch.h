@@ -61,8 +61,9 @@ bool ValidateBatch(const uint8_t* p, size_t available, BatchInfo* info, std::str
 // Copies the batch of `totalBytes` bytes at `src` (whose framing said so) to `dst`, then validates
 // the copy as ValidateBatch does, with the CRC-32C computed during the copy from the bytes as
 // stored: what is checked is exactly what is stored, even if `src` changes meanwhile. The records
-// may be written around the CPU caches (Crc32cCopy); the header is left in them.
-bool CopyBatch(uint8_t* dst, const uint8_t* src, uint64_t totalBytes, BatchInfo* info, std::string* why);
+// may be written around the CPU caches (Crc32cCopy, with `stream`); the header is left in them.
+bool CopyBatch(uint8_t* dst, const uint8_t* src, uint64_t totalBytes, BatchInfo* info, std::string* why,
+               bool stream = true);
 
 // Header fields of a batch already known to be valid (no checks).
 BatchInfo ReadBatchHeader(const uint8_t* p);

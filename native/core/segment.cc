@@ -22,7 +22,7 @@ Status Segment::Writable() const {
 }
 
 Status Segment::PlanAppend(const uint8_t* data, uint64_t length, uint64_t inputOffset, uint8_t* copyTo,
-                           AppendPlan* plan) const {
+                           AppendPlan* plan, bool stream) const {
   uint64_t position = 0;
   uint64_t bytesSinceEntry = bytesSinceIndexEntry_;
   std::string why;
@@ -35,7 +35,7 @@ Status Segment::PlanAppend(const uint8_t* data, uint64_t length, uint64_t inputO
     if (copyTo != nullptr) {
       // The input's framing says how much to copy; everything else is checked on the copy.
       BatchInfo info;
-      ok = CheckFraming(p, available, &total, &why) && CopyBatch(copyTo + position, p, total, &info, &why);
+      ok = CheckFraming(p, available, &total, &why) && CopyBatch(copyTo + position, p, total, &info, &why, stream);
       total = info.totalBytes;
       lastOffsetDelta = info.lastOffsetDelta;
     } else {
@@ -122,7 +122,8 @@ Status Segment::Append(const uint8_t* data, uint64_t length, uint64_t inputOffse
   const bool viaWrite = WritesByCopy(length);
   uint8_t* dst = viaWrite ? WriteScratch(length) : log_->writable() + size_;
   AppendPlan checked;
-  status = PlanAppend(data, length, inputOffset, dst, &checked);
+  // The scratch is read again at once, by pwrite: through the cache. The mapping is not.
+  status = PlanAppend(data, length, inputOffset, dst, &checked, !viaWrite);
   if (status.ok() && (checked.batches != plan.batches || checked.offsets != plan.offsets ||
                       checked.indexEntries != plan.indexEntries)) {
     status = Status(ErrorCode::kCorrupt, "the input changed while it was being appended; nothing was appended");

@@ -175,9 +175,9 @@ class Segment {
   void Release();
   void AddIndexEntry(int64_t offset, uint64_t position, int64_t maxTimestampBefore);
   // Walks the batches of data[0, length): framing only, or, with `copyTo`, copying each batch there
-  // and fully validating the copy.
+  // (around the caches with `stream`, see CopyBatch) and fully validating the copy.
   Status PlanAppend(const uint8_t* data, uint64_t length, uint64_t inputOffset, uint8_t* copyTo,
-                    AppendPlan* plan) const;
+                    AppendPlan* plan, bool stream = true) const;
   // Appends of up to this many bytes may go through WriteScratch and pwrite (see WritesByCopy):
   // the client's largest request by default.
   static constexpr uint64_t kWriteScratchBytes = 4u << 20;

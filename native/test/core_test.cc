@@ -106,11 +106,13 @@ void TestCrcCopy() {
   // Short, folded and streamed lengths, at every destination alignment within a cache line.
   for (size_t length : {0, 1, 40, 255, 256, 319, 320, 1000, 1087, 1088, 4096, 16323, 100001}) {
     for (size_t shift = 0; shift < 64; shift += 7) {
-      std::fill(dst.begin(), dst.end(), 0xa5);
-      const uint32_t crc = Crc32cCopy(42, dst.data() + shift, src.data() + 3, length);
-      CHECK(crc == Crc32cPortable(42, src.data() + 3, length));
-      CHECK(std::memcmp(dst.data() + shift, src.data() + 3, length) == 0);
-      CHECK(dst[shift + length] == 0xa5 && (shift == 0 || dst[shift - 1] == 0xa5));  // nothing else written
+      for (bool stream : {true, false}) {  // around the caches, and through them
+        std::fill(dst.begin(), dst.end(), 0xa5);
+        const uint32_t crc = Crc32cCopy(42, dst.data() + shift, src.data() + 3, length, stream);
+        CHECK(crc == Crc32cPortable(42, src.data() + 3, length));
+        CHECK(std::memcmp(dst.data() + shift, src.data() + 3, length) == 0);
+        CHECK(dst[shift + length] == 0xa5 && (shift == 0 || dst[shift - 1] == 0xa5));  // nothing else written
+      }
     }
   }
 }
