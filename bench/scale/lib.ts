@@ -92,7 +92,8 @@ export interface BrokerHandle {
 
 let nextPort = 19400 + (process.pid % 200);
 
-export async function startBroker(segmentBytes: number, extra: string[] = []): Promise<BrokerHandle> {
+/** A broker on a fresh data dir; `segmentBytes` undefined keeps the broker's default (1 GiB). */
+export async function startBroker(segmentBytes: number | undefined, extra: string[] = []): Promise<BrokerHandle> {
   const port = nextPort++;
   const dataDir = tempDir('rivulet-scale-');
   const child = track(
@@ -107,8 +108,7 @@ export async function startBroker(segmentBytes: number, extra: string[] = []): P
         '127.0.0.1',
         '--data-dir',
         dataDir,
-        '--segment-bytes',
-        String(segmentBytes),
+        ...(segmentBytes === undefined ? [] : ['--segment-bytes', String(segmentBytes)]),
         ...extra,
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
