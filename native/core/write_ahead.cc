@@ -148,10 +148,10 @@ void WriteAhead::Prefault(uint64_t position, uint64_t fileBytes) {
     file->ReleasePages(releasedTo_, to);
     releasedTo_ = to;
   }
-  const uint64_t window = Window(position);
   // While the segment is flushed often its appends are written with pwrite (Segment::WritesByCopy),
   // which allocates the pages itself: prefaulting them would only zero them first.
   if (Flushing()) return;
+  const uint64_t window = Window(position);
   // Whole pages only, and none past the file: the last partial page is left to the writer.
   uint64_t end = position + window < fileBytes ? position + window : fileBytes;
   end = RoundDownToPage(end);
