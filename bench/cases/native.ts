@@ -101,7 +101,8 @@ async function appender(dir: string, batch: Buffer, flushEvery = 0) {
   let sinceFlush = 0;
   // Room for a whole `×16` op, so no op straddles a roll.
   const roll = async () => {
-    if (flushEvery > 0 && (sinceFlush += 1) >= flushEvery) {
+    sinceFlush += 1;
+    if (flushEvery > 0 && sinceFlush >= flushEvery) {
       sinceFlush = 0;
       await segment.flush();
     }

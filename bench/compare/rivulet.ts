@@ -15,7 +15,7 @@ import { ownCpuSeconds, type PhaseResult, type Workload } from './types.js';
 export const RIVULET_TOPIC = 'bench';
 export const RIVULET_PARTITIONS = 8;
 const SEGMENT_BYTES = 128 * 1024 * 1024;
-const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../src/cli/bin.cjs', import.meta.url));
 
 export async function startRivulet(): Promise<{ started: Started; port: number }> {
   const port = await freePort();

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 /** dist/ */
 export const DIST = resolve(HERE, '..', '..');
-export const CLI = join(DIST, 'src', 'cli', 'main.js');
+export const CLI = join(DIST, 'src', 'cli', 'bin.cjs');
 export const CPU_PRELOAD = join(DIST, 'bench', 'scale', 'cpu-on-exit.js');
 const CLK_TCK = 100;
 

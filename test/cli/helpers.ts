@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+export const MAIN = fileURLToPath(new URL('../../src/cli/bin.cjs', import.meta.url));
 
 /** Small segments keep the preallocated files of test topics cheap. */
 const SEGMENT_BYTES = 1024 * 1024;

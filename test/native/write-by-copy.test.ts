@@ -9,7 +9,16 @@ import assert from 'node:assert/strict';
 import { openSync, readSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { batchBaseOffset, buildBatch, fileName, HEADER_BYTES, native, openSegment, segmentOptions, tempDir } from './helpers.js';
+import {
+  batchBaseOffset,
+  buildBatch,
+  fileName,
+  HEADER_BYTES,
+  native,
+  openSegment,
+  segmentOptions,
+  tempDir,
+} from './helpers.js';
 
 const SEGMENT_BYTES = 32 << 20;
 /** Larger than the scratch (Segment::kWriteScratchBytes, 4 MiB): this one goes through the mapping. */
@@ -96,7 +105,10 @@ test('after a flush, a refused batch leaves nothing: not in reads, not in the fi
   const tail = Buffer.alloc(good.length + bad.length);
   const got = readSync(fd, tail, 0, tail.length, size);
   closeSync(fd);
-  assert.ok(tail.subarray(0, got).every((x) => x === 0), 'nothing written past the data');
+  assert.ok(
+    tail.subarray(0, got).every((x) => x === 0),
+    'nothing written past the data',
+  );
   // The segment goes on from where it was.
   assert.equal(seg.append(good), 5);
   assert.equal(batchBaseOffset(seg.read(1, 1)), 1);
