@@ -14,9 +14,12 @@
 //     into the mapping cannot fail, and Append grows it first when it must (ENOSPC refuses that
 //     append only). A sealed segment's files are cut to their used length.
 //   - While a segment is appended to, a WriteAhead (core/write_ahead.h) grows the file ahead of
-//     size and keeps the pages ahead of size faulted in, off the writer's thread; it never changes
-//     a byte, and it is stopped (any growth in flight finished) before the file shrinks or is
-//     released.
+//     size and, unless the segment is flushed often, keeps the pages ahead of size faulted in, off
+//     the writer's thread; it never changes a byte, and it is stopped (any growth in flight
+//     finished) before the file shrinks or is released.
+//   - Appends reach the file through the mapping, or, while the segment is flushed often, by
+//     pwrite of a validated copy (WritesByCopy); both write only past size and within the
+//     allocated file, and size moves only once the bytes are there.
 //
 // Guarantees
 //   - Append: when it returns, the batches are in the page cache (they survive a process crash,
