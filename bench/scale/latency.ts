@@ -70,7 +70,7 @@ try {
   console.log(
     `### Produce latency at half the maximum (${recordSize} B records, ${partitions} partitions, acks=all)\n`,
   );
-  console.log('| run | records/s | p50 ms | p99 ms | p99.9 ms | max ms | broker CPU (cores, over the tool's whole run) |');
+  console.log('| run | records/s | p50 ms | p99 ms | p99.9 ms | max ms | broker CPU (cores, over the whole run) |');
   console.log('|---|---:|---:|---:|---:|---:|---:|');
   const row = (name: string, r: PerfRun) =>
     console.log(
