@@ -76,8 +76,8 @@ try {
     console.log(
       `| ${name} | ${fmtK(r.recordsPerSec)} | ${r.latencyMs.p50} | ${r.latencyMs.p99} | ${r.latencyMs.p999} | ${r.latencyMs.max} | ${(r.brokerCpu / (r.wallMs / 1000)).toFixed(2)} |`,
     );
-  maxima.forEach((r, i) => row(`maximum ${i + 1}`, r));
-  halves.forEach((r, i) => row(`half (${fmtK(half)}/s) ${i + 1}, ${warmupS} s warm-up`, r));
+  for (const [i, r] of maxima.entries()) row(`maximum ${i + 1}`, r);
+  for (const [i, r] of halves.entries()) row(`half (${fmtK(half)}/s) ${i + 1}, ${warmupS} s warm-up`, r);
   console.log(`\np99 at half the maximum: ${halves.map((r) => r.latencyMs.p99).join(', ')} ms (goal ≤ 5).`);
 } finally {
   cleanup();
