@@ -73,6 +73,18 @@ function random(length: number): Uint8Array {
   return out;
 }
 
+/** A new segment of the benchmark's sizes in `dir`. */
+function segmentOptions(dir: string, baseOffset: number) {
+  return {
+    dir,
+    baseOffset,
+    segmentBytes: SEGMENT_BYTES,
+    indexIntervalBytes: INDEX_INTERVAL_BYTES,
+    indexBytes: INDEX_BYTES,
+    create: true,
+  };
+}
+
 /**
  * One active segment in `dir`, replaced when full: the old one is destroyed (deleted in the
  * background) and the next one's files come from spares prepared while this one filled. With
@@ -81,14 +93,7 @@ function random(length: number): Uint8Array {
  */
 async function appender(dir: string, batch: Buffer, flushEvery = 0) {
   mkdirSync(dir, { recursive: true });
-  const options = (baseOffset: number) => ({
-    dir,
-    baseOffset,
-    segmentBytes: SEGMENT_BYTES,
-    indexIntervalBytes: INDEX_INTERVAL_BYTES,
-    indexBytes: INDEX_BYTES,
-    create: true,
-  });
+  const options = (baseOffset: number) => segmentOptions(dir, baseOffset);
   await native.prepareSegment(dir, SEGMENT_BYTES, INDEX_BYTES);
   let segment: NativeSegment = new native.Segment(options(0));
   let prepared: Promise<void> = native.prepareSegment(dir, SEGMENT_BYTES, INDEX_BYTES);
@@ -123,14 +128,6 @@ async function appender(dir: string, batch: Buffer, flushEvery = 0) {
 export async function addNativeCases(bench: Bench, ctx: { tmpDir: string }): Promise<void> {
   const dir = ctx.tmpDir;
   const batch = buildBatch(BATCH_BYTES, 16);
-  const options = (baseOffset: number) => ({
-    dir,
-    baseOffset,
-    segmentBytes: SEGMENT_BYTES,
-    indexIntervalBytes: INDEX_INTERVAL_BYTES,
-    indexBytes: INDEX_BYTES,
-    create: true,
-  });
   const plain = await appender(join(dir, 'plain'), batch);
   // Flushed every 1,024 appends (16 MiB): well within the second that keeps the segment on the
   // pwrite path.
@@ -150,7 +147,7 @@ export async function addNativeCases(bench: Bench, ctx: { tmpDir: string }): Pro
   const copyCached = ringCopier(CACHED_RING_BYTES);
 
   // Read: a separate segment with 4 MiB of batches, read from a rotating offset.
-  const reads = new native.Segment({ ...options(1_000_000_000), segmentBytes: 8 * 1024 * 1024 });
+  const reads = new native.Segment({ ...segmentOptions(dir, 1_000_000_000), segmentBytes: 8 * 1024 * 1024 });
   for (let i = 0; i < READ_SEGMENT_BATCHES; i++) reads.append(batch);
   let readOffset = reads.baseOffset;
   const nextReadOffset = () => {
