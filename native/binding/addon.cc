@@ -6,6 +6,9 @@
 #include <malloc.h>
 #endif
 
+#include <string>
+#include <vector>
+
 #include "binding/dir_lock_wrap.h"
 #include "binding/errors.h"
 #include "binding/segment_wrap.h"
@@ -44,6 +47,42 @@ Napi::Value TrimMemoryJs(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value Crc32cImplJs(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), Crc32cImplName()); }
+
+// crc32cImpls(): string[], every implementation this CPU runs, fastest first (tests check each).
+Napi::Value Crc32cImplsJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::vector<const char*> names = Crc32cImplNames();
+  Napi::Array out = Napi::Array::New(env, names.size());
+  for (size_t i = 0; i < names.size(); i++) out.Set(static_cast<uint32_t>(i), names[i]);
+  return out;
+}
+
+// crc32cUsing(impl: string, data: Uint8Array, initial = 0): number, with the named implementation.
+Napi::Value Crc32cUsingJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString()) {
+    ThrowTypeError(env, "impl must be a string");
+    return Napi::Value();
+  }
+  const std::string wanted = info[0].As<Napi::String>().Utf8Value();
+  const std::vector<const char*> names = Crc32cImplNames();
+  size_t index = names.size();
+  for (size_t i = 0; i < names.size(); i++) {
+    if (wanted == names[i]) index = i;
+  }
+  if (index == names.size()) {
+    ThrowRangeError(env, "impl '" + wanted + "' is not one this CPU runs (see crc32cImpls())");
+    return Napi::Value();
+  }
+  uint8_t* data = nullptr;
+  size_t length = 0;
+  int64_t initial = 0;
+  if (!GetBytes(env, info[1], "data", &data, &length) ||
+      !GetOptionalInteger(env, info[2], "initial", 0, kMaxCrc, 0, &initial)) {
+    return Napi::Value();
+  }
+  return Napi::Number::New(env, Crc32cUsing(index, static_cast<uint32_t>(initial), data, length));
+}
 
 Napi::Value StorageErrorCodesJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -117,6 +156,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("prepareSegment", Napi::Function::New(env, PrepareSegmentJs, "prepareSegment"));
   exports.Set("crc32c", Napi::Function::New(env, Crc32cJs, "crc32c"));
   exports.Set("crc32cImpl", Napi::Function::New(env, Crc32cImplJs, "crc32cImpl"));
+  exports.Set("crc32cImpls", Napi::Function::New(env, Crc32cImplsJs, "crc32cImpls"));
+  exports.Set("crc32cUsing", Napi::Function::New(env, Crc32cUsingJs, "crc32cUsing"));
   exports.Set("trimMemory", Napi::Function::New(env, TrimMemoryJs, "trimMemory"));
   exports.Set("storageErrorCodes", Napi::Function::New(env, StorageErrorCodesJs, "storageErrorCodes"));
   exports.Set("setStorageErrorClass", Napi::Function::New(env, SetStorageErrorClassJs, "setStorageErrorClass"));

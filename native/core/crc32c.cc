@@ -9,6 +9,7 @@
 #include "core/crc32c.h"
 
 #include <cstring>
+#include <vector>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -429,18 +430,26 @@ struct Impl {
   const char* name;
 };
 
-Impl ChooseImpl() {
+// Every implementation this CPU runs, fastest first; the last is always the portable one.
+std::vector<Impl> AvailableImpls() {
+  std::vector<Impl> impls;
 #if defined(RIVULET_CRC_X86)
-  if (CpuHasFold()) return {FoldUpdate, FoldCopy, "avx512-vpclmulqdq"};
-  if (CpuHasSse42()) return {Sse42Update, nullptr, "sse4.2"};
+  if (CpuHasFold()) impls.push_back({FoldUpdate, FoldCopy, "avx512-vpclmulqdq"});
+  if (CpuHasSse42()) impls.push_back({Sse42Update, nullptr, "sse4.2"});
 #elif defined(RIVULET_CRC_ARM)
-  if (CpuHasArmCrc()) return {Armv8Update, nullptr, "armv8"};
+  if (CpuHasArmCrc()) impls.push_back({Armv8Update, nullptr, "armv8"});
 #endif
-  return {PortableUpdate, nullptr, "portable"};
+  impls.push_back({PortableUpdate, nullptr, "portable"});
+  return impls;
+}
+
+const std::vector<Impl>& Impls() {
+  static const std::vector<Impl> impls = AvailableImpls();  // thread-safe one-time initialisation
+  return impls;
 }
 
 const Impl& SelectedImpl() {
-  static const Impl impl = ChooseImpl();  // thread-safe one-time initialisation
+  static const Impl& impl = Impls().front();
   return impl;
 }
 
@@ -459,6 +468,16 @@ uint32_t Crc32cCopy(uint32_t initial, void* dst, const void* src, size_t length,
 }
 
 const char* Crc32cImplName() { return SelectedImpl().name; }
+
+std::vector<const char*> Crc32cImplNames() {
+  std::vector<const char*> names;
+  for (const Impl& impl : Impls()) names.push_back(impl.name);
+  return names;
+}
+
+uint32_t Crc32cUsing(size_t index, uint32_t initial, const void* data, size_t length) {
+  return ~Impls().at(index).update(~initial, static_cast<const uint8_t*>(data), length);
+}
 
 uint32_t Crc32cPortable(uint32_t initial, const void* data, size_t length) {
   return ~PortableUpdate(~initial, static_cast<const uint8_t*>(data), length);

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace rivulet {
 
@@ -20,7 +21,13 @@ uint32_t Crc32c(uint32_t initial, const void* data, size_t length);
 // through the cache: for a destination that is read again at once (a buffer handed to write(2)).
 uint32_t Crc32cCopy(uint32_t initial, void* dst, const void* src, size_t length, bool stream = true);
 
-// Which implementation Crc32c uses: "sse4.2", "armv8" or "portable".
+// The implementations this CPU runs, fastest first (the first is the one Crc32c uses, the last is
+// "portable"): for tests, which hold each one against Crc32cPortable.
+std::vector<const char*> Crc32cImplNames();
+// Crc32c computed by implementation Crc32cImplNames()[index].
+uint32_t Crc32cUsing(size_t index, uint32_t initial, const void* data, size_t length);
+
+// Which implementation Crc32c uses: "avx512-vpclmulqdq", "sse4.2", "armv8" or "portable".
 const char* Crc32cImplName();
 
 // The table-driven implementation, always available; the hardware paths are checked against it.

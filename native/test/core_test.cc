@@ -96,6 +96,25 @@ void TestCrc() {
   }
   const uint32_t whole = Crc32c(0, data.data(), data.size());
   CHECK(Crc32c(Crc32c(0, data.data(), 333), data.data() + 333, data.size() - 333) == whole);
+  // Every implementation this CPU runs, not only the chosen one: the standard vector, then every
+  // length 0..4096 at three alignments, and long inputs, against the portable one.
+  const std::vector<const char*> names = Crc32cImplNames();
+  CHECK(!names.empty() && std::strcmp(names.front(), Crc32cImplName()) == 0);
+  CHECK(std::strcmp(names.back(), "portable") == 0);
+  for (size_t impl = 0; impl < names.size(); impl++) {
+    CHECK(Crc32cUsing(impl, 0, "123456789", 9) == 0xe3069283u);
+    for (size_t length = 0; length <= 4096; length++) {
+      for (size_t start : {0, 1, 5}) {
+        CHECK(Crc32cUsing(impl, 42, data.data() + start, length) == Crc32cPortable(42, data.data() + start, length));
+      }
+    }
+    for (size_t length : {24576, 24577, 99990}) {
+      CHECK(Crc32cUsing(impl, 7, data.data() + 3, length) == Crc32cPortable(7, data.data() + 3, length));
+    }
+  }
+  std::printf("crc32c implementations checked:");
+  for (const char* name : names) std::printf(" %s", name);
+  std::printf("\n");
 }
 
 void TestCrcCopy() {

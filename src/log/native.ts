@@ -149,6 +149,10 @@ export interface NativeAddon {
    * also used to copy appended batches while checking them), 'sse4.2', 'armv8' or 'portable'.
    */
   crc32cImpl(): string;
+  /** Every implementation this CPU runs, fastest first (the first is crc32cImpl()'s, the last 'portable'). */
+  crc32cImpls(): string[];
+  /** crc32c computed by one named implementation of crc32cImpls(): for tests, which check each. */
+  crc32cUsing(impl: string, data: Uint8Array, initial?: number): number;
   /** Codes the addon can raise; a test asserts they match StorageErrorCodes. */
   storageErrorCodes(): string[];
   setStorageErrorClass(cls: typeof StorageError): void;

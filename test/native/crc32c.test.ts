@@ -87,3 +87,24 @@ test('crc32c in TypeScript goes native once the addon is loaded, with the same r
   assert.equal(crc32c(data.subarray(0, 100)), crc32cTs(data.subarray(0, 100)));
   assert.equal(calls, before, 'the counting accelerator is gone');
 });
+
+test('crc32c: every implementation this CPU runs equals TypeScript, on every length 0..4096 and long inputs', () => {
+  const impls = native.crc32cImpls();
+  assert.equal(impls[0], native.crc32cImpl());
+  assert.equal(impls.at(-1), 'portable');
+  if (process.arch === 'x64') assert.ok(impls.includes('sse4.2'), impls.join(', '));
+  const data = randomBytes(200_000);
+  for (const impl of impls) {
+    assert.equal(native.crc32cUsing(impl, Buffer.from('123456789', 'ascii')), 0xe3069283, impl);
+    for (let length = 0; length <= 4096; length++) {
+      const start = length % 8;
+      const slice = data.subarray(start, start + length);
+      assert.equal(native.crc32cUsing(impl, slice), crc32cTs(slice), `${impl}, length ${length}`);
+    }
+    for (const length of [24_576, 24_577, 131_071, 199_999]) {
+      const slice = data.subarray(1, 1 + length);
+      assert.equal(native.crc32cUsing(impl, slice, 0x1234), crc32cTs(slice, 0x1234), `${impl}, length ${length}`);
+    }
+  }
+  assert.throws(() => native.crc32cUsing('no-such-impl', new Uint8Array(1)), RangeError);
+});
