@@ -36,6 +36,7 @@ import {
   type PerfRun,
   perf,
   procCpu,
+  produceArgs,
   runNode,
   sleep,
   startBroker,
@@ -159,17 +160,7 @@ async function sizeCurve(): Promise<void> {
     for (const [i, s] of sizes.entries()) {
       const n = Math.min(maxRecords, Math.floor(totalBytes / s));
       await withBroker(async (b) => {
-        const produce = await perf(b, [
-          'produce',
-          '--topic',
-          't',
-          '--partitions',
-          '8',
-          '--records',
-          String(n),
-          '--record-size',
-          String(s),
-        ]);
+        const produce = await perf(b, produceArgs(n, s));
         const consume = await perf(b, ['consume', '--topic', 't', '--records', String(n)]);
         pts[i]!.runs.push({ produce, consume });
         log(
@@ -206,17 +197,7 @@ async function partitionsCurve(): Promise<void> {
           60_000,
         );
         if (c.code !== 0) throw new Error(`create failed: ${c.stderr.slice(-800)}`);
-        const produce = await perf(b, [
-          'produce',
-          '--topic',
-          't',
-          '--partitions',
-          String(p),
-          '--records',
-          String(n),
-          '--record-size',
-          '100',
-        ]);
+        const produce = await perf(b, produceArgs(n, 100, [], p));
         const consume = await perf(b, ['consume', '--topic', 't', '--records', String(n)]);
         pts[i]!.runs.push({ produce, consume });
         log(`partitions ${p}: produce ${fmtK(produce.recordsPerSec)}/s, consume ${fmtK(consume.recordsPerSec)}/s`);
@@ -240,19 +221,7 @@ async function connectionsCurve(): Promise<void> {
   for (let t = 0; t < trials; t++) {
     for (const [i, c] of conns.entries()) {
       await withBroker(async (b) => {
-        const produce = await perf(b, [
-          'produce',
-          '--topic',
-          't',
-          '--partitions',
-          '8',
-          '--records',
-          String(n),
-          '--record-size',
-          '100',
-          '--connections',
-          String(c),
-        ]);
+        const produce = await perf(b, produceArgs(n, 100, ['--connections', String(c)]));
         pts[i]!.runs.push({ produce });
         log(`connections ${c}: produce ${fmtK(produce.recordsPerSec)}/s`);
       });
@@ -449,21 +418,7 @@ async function processesCurve(): Promise<void> {
         const b0 = procCpu(b.pid);
         const m0 = machineCpu();
         const start = performance.now();
-        const runs = await Promise.all(
-          Array.from({ length: k }, () =>
-            perf(b, [
-              'produce',
-              '--topic',
-              't',
-              '--partitions',
-              '8',
-              '--records',
-              String(Math.floor(n / k)),
-              '--record-size',
-              '100',
-            ]),
-          ),
-        );
+        const runs = await Promise.all(Array.from({ length: k }, () => perf(b, produceArgs(Math.floor(n / k), 100))));
         const wall = (performance.now() - start) / 1000;
         const b1 = procCpu(b.pid);
         const m1 = machineCpu();
@@ -513,21 +468,7 @@ async function latencyCurve(): Promise<void> {
   const hn = Math.min(n, target * 10);
   for (let t = 0; t < trials; t++) {
     await withBroker(async (b) => {
-      half.push(
-        await perf(b, [
-          'produce',
-          '--topic',
-          't',
-          '--partitions',
-          '8',
-          '--records',
-          String(hn),
-          '--record-size',
-          '100',
-          '--throughput',
-          String(target),
-        ]),
-      );
+      half.push(await perf(b, produceArgs(hn, 100, ['--throughput', String(target)])));
     });
   }
   say(`\n### Produce latency at full speed and at half of it (100 B, 8 partitions, one connection, acks=all)\n`);

@@ -9,7 +9,7 @@
  * seconds because what it leaves out is time-bound: in the client's first ~3 s (JIT tiers, heap
  * sizing) the p99 of each second is 5–10 ms, after it 2–4 ms (the live lines show it).
  */
-import { arg, cleanup, fmtK, machineLine, perf, type PerfRun, startBroker } from './lib.js';
+import { arg, cleanup, fmtK, machineLine, perf, type PerfRun, produceArgs, startBroker } from './lib.js';
 
 const maxRuns = Number(arg('max-runs', '3'));
 const runs = Number(arg('runs', '4'));
@@ -21,22 +21,7 @@ const partitions = arg('partitions', '8');
 async function produce(extra: string[], records: number, timeoutMs: number): Promise<PerfRun> {
   const broker = await startBroker(undefined);
   try {
-    return await perf(
-      broker,
-      [
-        'produce',
-        '--topic',
-        'latency',
-        '--partitions',
-        partitions,
-        '--record-size',
-        recordSize,
-        '--records',
-        String(records),
-        ...extra,
-      ],
-      timeoutMs,
-    );
+    return await perf(broker, produceArgs(records, recordSize, extra, partitions, 'latency'), timeoutMs);
   } finally {
     await broker.stop();
   }

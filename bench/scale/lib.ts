@@ -219,6 +219,28 @@ export interface PerfRun extends PerfJson {
  * One `rivulet perf ...` run against a broker, with the client's, the broker's and the machine's CPU
  * over the client process's whole life (so start-up and connect are included in both).
  */
+/** Arguments of `perf produce`: `records` of `recordSize` bytes to `topic` with `partitions` partitions, then `extra`. */
+export function produceArgs(
+  records: number,
+  recordSize: number | string,
+  extra: string[] = [],
+  partitions: number | string = 8,
+  topic = 't',
+): string[] {
+  return [
+    'produce',
+    '--topic',
+    topic,
+    '--partitions',
+    String(partitions),
+    '--records',
+    String(records),
+    '--record-size',
+    String(recordSize),
+    ...extra,
+  ];
+}
+
 export async function perf(broker: BrokerHandle, args: string[], timeoutMs = 120_000): Promise<PerfRun> {
   const f0 = (await metrics(broker.port)).rivulet_fdatasync_total ?? Number.NaN;
   const b0 = procCpuSplit(broker.pid);

@@ -12,7 +12,19 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import uWS from 'uWebSockets.js';
 import WebSocket from 'ws';
-import { arg, cleanup, fmt1, fmt2, machineLine, perf, type PerfRun, procCpu, startBroker, track } from './lib.js';
+import {
+  arg,
+  cleanup,
+  fmt1,
+  fmt2,
+  machineLine,
+  perf,
+  type PerfRun,
+  procCpu,
+  produceArgs,
+  startBroker,
+  track,
+} from './lib.js';
 
 if (process.argv.includes('--child')) {
   const port = Number(arg('port', '0'));
@@ -109,19 +121,7 @@ if (process.argv.includes('--child')) {
         // The broker's defaults (1 GiB segments), as the goal is stated.
         const b = await startBroker(undefined);
         try {
-          const r = await perf(b, [
-            'produce',
-            '--topic',
-            't',
-            '--partitions',
-            '8',
-            '--records',
-            String(n),
-            '--record-size',
-            '1024',
-            '--acks',
-            acks,
-          ]);
+          const r = await perf(b, produceArgs(n, 1024, ['--acks', acks]));
           perfRuns.push({ acks, trial: t, r });
           console.error(`rivulet acks=${acks} 1 KiB: ${fmt1(r.mbPerSec)} MB/s`);
         } finally {
