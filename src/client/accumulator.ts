@@ -159,10 +159,16 @@ export class PartitionQueue {
   nextSequence = 0;
   /** The producer epoch under which the broker last acknowledged a batch of this partition. */
   ackedEpoch = -1;
+  /**
+   * Where a batch of this partition is closed: the producer's batchBytes, lowered when the broker
+   * refuses a batch of the topic as larger than its max.message.bytes (Accumulator.lowerBatchBytes).
+   */
+  batchBytes: number;
 
-  constructor(topic: string, partition: number) {
+  constructor(topic: string, partition: number, batchBytes: number) {
     this.topic = topic;
     this.partition = partition;
+    this.batchBytes = batchBytes;
   }
 
   get isIdle(): boolean {
@@ -183,6 +189,8 @@ export class Accumulator {
   readonly active = new Set<PartitionQueue>();
   /** Every batch not settled yet. */
   readonly unsettled = new Set<OutgoingBatch>();
+  /** Batch sizes lowered by lowerBatchBytes, for the topic's queues made later. */
+  private readonly topicBatchBytes = new Map<string, number>();
 
   constructor(opts: AccumulatorOptions) {
     this.opts = opts;
@@ -196,7 +204,7 @@ export class Accumulator {
     }
     let q = byPartition[partition];
     if (q === undefined) {
-      q = new PartitionQueue(topic, partition);
+      q = new PartitionQueue(topic, partition, this.topicBatchBytes.get(topic) ?? this.opts.batchBytes);
       byPartition[partition] = q;
     }
     return q;
@@ -229,7 +237,7 @@ export class Accumulator {
       batch.sealed ||
       batch.acks !== acks ||
       batch.compression !== compression ||
-      batch.estimatedBytes + recordBytes > this.opts.batchBytes
+      batch.estimatedBytes + recordBytes > q.batchBytes
     ) {
       if (batch !== undefined && !batch.sealed) this.seal(batch);
       batch = new OutgoingBatch(topic, partition, acks, compression, now);
@@ -240,8 +248,18 @@ export class Accumulator {
     batch.records.push(record);
     batch.recordCount++;
     batch.estimatedBytes += recordBytes;
-    if (batch.estimatedBytes >= this.opts.batchBytes) this.seal(batch);
+    if (batch.estimatedBytes >= q.batchBytes) this.seal(batch);
     return batch;
+  }
+
+  /**
+   * The broker refused a batch of `topic` as too large: its batches close at `bytes` from now on
+   * (never raised again), so the split and retry happen once rather than for every batch.
+   */
+  lowerBatchBytes(topic: string, bytes: number): void {
+    const lowered = Math.min(this.topicBatchBytes.get(topic) ?? this.opts.batchBytes, bytes);
+    this.topicBatchBytes.set(topic, lowered);
+    for (const q of this.queues.get(topic) ?? []) if (q !== undefined) q.batchBytes = Math.min(q.batchBytes, lowered);
   }
 
   /** Closes `batch` to new records. */

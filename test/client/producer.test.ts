@@ -214,6 +214,49 @@ describe('producer', () => {
     assert.equal(r!.offset, 6);
   });
 
+  it('after a batch is refused as too large, later batches of the topic are cut to fit, on every partition', async () => {
+    await client.admin().createTopics({
+      topics: [{ topic: 'smaller', numPartitions: 4, configEntries: [{ name: 'max.message.bytes', value: '65536' }] }],
+    });
+    let bumps = 0; // each split restarts the producer's sequences under a new epoch
+    const counting = f.client({
+      hooks: {
+        onRequest: (info) => {
+          if (info.apiName === 'InitProducerId') bumps++;
+        },
+      },
+    });
+    const producer = counting.producer(); // batchBytes 1 MiB, far above the topic's 64 KiB
+    const value = (round: number, i: number) => `${round}-${i}-${'x'.repeat(200)}`;
+    const send = (round: number, partition: (i: number) => number) =>
+      producer.send({
+        topic: 'smaller',
+        messages: Array.from({ length: 2000 }, (_, i) => ({ value: value(round, i), partition: partition(i) })),
+      });
+    // ~460 KB to partition 0 in one batch: refused, then split until the parts fit.
+    const first = await send(0, () => 0);
+    assert.deepEqual(
+      first.map((r) => r.offset),
+      Array.from({ length: 2000 }, (_, i) => i),
+    );
+    const afterFirst = bumps;
+    assert.ok(afterFirst > 1, 'the first batch was refused');
+    // Then partitions 1..3, which have not been refused anything themselves.
+    for (let round = 1; round <= 3; round++) {
+      const results = await send(round, () => round);
+      assert.deepEqual(
+        results.map((r) => [r.partition, r.offset]),
+        Array.from({ length: 2000 }, (_, i) => [round, i]),
+      );
+    }
+    assert.equal(bumps, afterFirst, 'no batch was refused again');
+    for (let p = 0; p <= 3; p++) {
+      const values = (await readAll(client, 'smaller', p, 2000)).map((m) => text(m.value));
+      assert.deepEqual(values, Array.from({ length: 2000 }, (_, i) => value(p, i)), `partition ${p}`);
+    }
+    await counting.close();
+  });
+
   it('invalid input is refused before anything is sent', async () => {
     const producer = client.producer();
     await assert.rejects(
