@@ -22,17 +22,25 @@ namespace {
 
 constexpr int64_t kMaxCrc = 0xffffffffll;
 
+// The (data, initial = 0) arguments of crc32c and crc32cUsing, from info[at] on; throws and
+// returns false when they are not usable.
+bool GetCrcArguments(const Napi::CallbackInfo& info, size_t at, uint8_t** data, size_t* length, uint32_t* initial) {
+  int64_t value = 0;
+  if (!GetBytes(info.Env(), info[at], "data", data, length) ||
+      !GetOptionalInteger(info.Env(), info[at + 1], "initial", 0, kMaxCrc, 0, &value)) {
+    return false;
+  }
+  *initial = static_cast<uint32_t>(value);
+  return true;
+}
+
 // crc32c(data: Uint8Array, initial = 0): number
 Napi::Value Crc32cJs(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
   uint8_t* data = nullptr;
   size_t length = 0;
-  int64_t initial = 0;
-  if (!GetBytes(env, info[0], "data", &data, &length) ||
-      !GetOptionalInteger(env, info[1], "initial", 0, kMaxCrc, 0, &initial)) {
-    return Napi::Value();
-  }
-  return Napi::Number::New(env, Crc32c(static_cast<uint32_t>(initial), data, length));
+  uint32_t initial = 0;
+  if (!GetCrcArguments(info, 0, &data, &length, &initial)) return Napi::Value();
+  return Napi::Number::New(info.Env(), Crc32c(initial, data, length));
 }
 
 // trimMemory(): boolean. Hands the C heap's free pages back to the system (glibc malloc_trim):
@@ -76,12 +84,9 @@ Napi::Value Crc32cUsingJs(const Napi::CallbackInfo& info) {
   }
   uint8_t* data = nullptr;
   size_t length = 0;
-  int64_t initial = 0;
-  if (!GetBytes(env, info[1], "data", &data, &length) ||
-      !GetOptionalInteger(env, info[2], "initial", 0, kMaxCrc, 0, &initial)) {
-    return Napi::Value();
-  }
-  return Napi::Number::New(env, Crc32cUsing(index, static_cast<uint32_t>(initial), data, length));
+  uint32_t initial = 0;
+  if (!GetCrcArguments(info, 1, &data, &length, &initial)) return Napi::Value();
+  return Napi::Number::New(env, Crc32cUsing(index, initial, data, length));
 }
 
 Napi::Value StorageErrorCodesJs(const Napi::CallbackInfo& info) {
