@@ -27,6 +27,7 @@ import {
   CPU_PRELOAD,
   cleanup,
   DIST,
+  fill,
   fmt1,
   fmt2,
   fmtK,
@@ -37,7 +38,6 @@ import {
   perf,
   procCpu,
   produceArgs,
-  runNode,
   sleep,
   startBroker,
   track,
@@ -48,7 +48,6 @@ const totalBytes = Number(arg('bytes', '100000000'));
 const maxRecords = Number(arg('max-records', '5000000'));
 const curves = arg('curve', 'size,partitions,connections,group,latency').split(',');
 const SEG = 16 * 1024 * 1024;
-const FILL = join(DIST, 'bench', 'scale', 'fill.js');
 const MEMBER = join(DIST, 'bench', 'scale', 'group-member.js');
 
 const out: string[] = [];
@@ -180,23 +179,7 @@ async function partitionsCurve(): Promise<void> {
     for (const [i, p] of counts.entries()) {
       const b = await startBroker(4 * 1024 * 1024);
       try {
-        const c = await runNode(
-          [
-            FILL,
-            '--brokers',
-            b.url,
-            '--topic',
-            't',
-            '--partitions',
-            String(p),
-            '--records',
-            '0',
-            '--config',
-            'segment.index.bytes=65536',
-          ],
-          60_000,
-        );
-        if (c.code !== 0) throw new Error(`create failed: ${c.stderr.slice(-800)}`);
+        await fill(b, p, 0, { config: 'segment.index.bytes=65536', timeoutMs: 60_000 });
         const produce = await perf(b, produceArgs(n, 100, [], p));
         const consume = await perf(b, ['consume', '--topic', 't', '--records', String(n)]);
         pts[i]!.runs.push({ produce, consume });
@@ -265,23 +248,7 @@ async function groupCurve(): Promise<void> {
     for (const k of members) {
       await withBroker(
         async (b) => {
-          const f = await runNode(
-            [
-              FILL,
-              '--brokers',
-              b.url,
-              '--topic',
-              't',
-              '--partitions',
-              '8',
-              '--records',
-              String(n),
-              '--record-size',
-              '100',
-            ],
-            120_000,
-          );
-          if (f.code !== 0) throw new Error(`fill failed: ${f.stderr.slice(-800)}`);
+          await fill(b, 8, n);
           const per = Math.ceil(n / 8);
           const ends = Array.from({ length: 8 }, (_, p) => (p < n % 8 || n % 8 === 0 ? per : per - 1) - 1);
           const kids: ChildProcess[] = [];
@@ -410,11 +377,7 @@ async function processesCurve(): Promise<void> {
   for (let t = 0; t < trials; t++) {
     for (const k of counts) {
       await withBroker(async (b) => {
-        const c = await runNode(
-          [FILL, '--brokers', b.url, '--topic', 't', '--partitions', '8', '--records', '0'],
-          60_000,
-        );
-        if (c.code !== 0) throw new Error(`create failed: ${c.stderr.slice(-800)}`);
+        await fill(b, 8, 0, { timeoutMs: 60_000 });
         const b0 = procCpu(b.pid);
         const m0 = machineCpu();
         const start = performance.now();

@@ -219,6 +219,35 @@ export interface PerfRun extends PerfJson {
  * One `rivulet perf ...` run against a broker, with the client's, the broker's and the machine's CPU
  * over the client process's whole life (so start-up and connect are included in both).
  */
+/**
+ * Runs fill.js against `broker`: creates `topic` with `partitions` partitions (and the topic
+ * `config`, `name=value,...`), then writes `records` records of `recordSize` bytes (0: create only).
+ * Throws with the child's stderr when it fails.
+ */
+export async function fill(
+  broker: BrokerHandle,
+  partitions: number,
+  records: number,
+  opts: { recordSize?: number; config?: string; topic?: string; timeoutMs?: number } = {},
+): Promise<void> {
+  const args = [
+    join(DIST, 'bench', 'scale', 'fill.js'),
+    '--brokers',
+    broker.url,
+    '--topic',
+    opts.topic ?? 't',
+    '--partitions',
+    String(partitions),
+    '--records',
+    String(records),
+    '--record-size',
+    String(opts.recordSize ?? 100),
+    ...(opts.config === undefined ? [] : ['--config', opts.config]),
+  ];
+  const r = await runNode(args, opts.timeoutMs ?? 120_000);
+  if (r.code !== 0) throw new Error(`fill.js ${args.slice(1).join(' ')} failed: ${r.stderr.slice(-800)}`);
+}
+
 /** Arguments of `perf produce`: `records` of `recordSize` bytes to `topic` with `partitions` partitions, then `extra`. */
 export function produceArgs(
   records: number,

@@ -7,8 +7,7 @@
  * writing records spread evenly over its partitions. Segment mappings are shared file pages, so
  * they land in RssFile/RssShmem; growth of RssAnon or heap is what the broker itself holds.
  */
-import { arg, cleanup, DIST, fmtMiB, machineLine, metrics, procRss, runNode, sleep, startBroker } from './lib.js';
-import { join } from 'node:path';
+import { arg, cleanup, fill, fmtMiB, machineLine, metrics, procRss, sleep, startBroker } from './lib.js';
 
 const trials = Number(arg('trials', '2'));
 const counts = arg('partitions', '1,64,1024').split(',').map(Number);
@@ -41,45 +40,9 @@ try {
       const b = await startBroker(segmentBytes);
       try {
         const idle = await snap(b.pid, b.port);
-        const fill = await runNode(
-          [
-            join(DIST, 'bench', 'scale', 'fill.js'),
-            '--brokers',
-            b.url,
-            '--topic',
-            't',
-            '--partitions',
-            String(p),
-            '--records',
-            '0',
-            '--record-size',
-            String(recordSize),
-            '--config',
-            topicConfig,
-          ],
-          60_000,
-        );
-        if (fill.code !== 0) throw new Error(`create failed: ${fill.stderr.slice(-800)}`);
+        await fill(b, p, 0, { recordSize, config: topicConfig, timeoutMs: 60_000 });
         const created = await snap(b.pid, b.port);
-        const load = await runNode(
-          [
-            join(DIST, 'bench', 'scale', 'fill.js'),
-            '--brokers',
-            b.url,
-            '--topic',
-            't',
-            '--partitions',
-            String(p),
-            '--records',
-            String(records),
-            '--record-size',
-            String(recordSize),
-            '--config',
-            topicConfig,
-          ],
-          120_000,
-        );
-        if (load.code !== 0) throw new Error(`fill failed: ${load.stderr.slice(-800)}`);
+        await fill(b, p, records, { recordSize, config: topicConfig });
         const loaded = await snap(b.pid, b.port);
         const m = await metrics(b.port);
         const row = [

@@ -22,13 +22,12 @@ import {
   arg,
   cleanup,
   CLI,
-  DIST,
+  fill,
   fmtK,
   fmtMiB,
   machineLine,
   metrics,
   procRss,
-  runNode,
   sleep,
   startBroker,
   track,
@@ -127,23 +126,11 @@ let diskMax = 0;
 try {
   const b = await startBroker(BROKER_SEGMENT_BYTES, ['--retention-check-interval-ms', String(retentionCheckMs)]);
   try {
-    const create = await runNode(
-      [
-        join(DIST, 'bench', 'scale', 'fill.js'),
-        '--brokers',
-        b.url,
-        '--topic',
-        TOPIC,
-        '--partitions',
-        String(partitions),
-        '--records',
-        '0',
-        '--config',
-        `segment.bytes=${segmentBytes},retention.bytes=${retentionBytes}`,
-      ],
-      60_000,
-    );
-    if (create.code !== 0) throw new Error(`create failed: ${create.stderr.slice(-800)}`);
+    await fill(b, partitions, 0, {
+      topic: TOPIC,
+      config: `segment.bytes=${segmentBytes},retention.bytes=${retentionBytes}`,
+      timeoutMs: 60_000,
+    });
     const brokers = ['--brokers', b.url, '--json'];
     const t0 = performance.now();
     const until = t0 + durationS * 1000;
