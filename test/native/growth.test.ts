@@ -8,7 +8,7 @@ import { closeSync, openSync, readFileSync, rmSync, statSync, writeFileSync, wri
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { StorageError } from '../../src/log/storage-error.js';
-import { buildBatch, fileName, growStepBytes, openSegment, patterned, tempDir } from './helpers.js';
+import { appendUntilNoSpace, buildBatch, fileName, growStepBytes, openSegment, patterned, tempDir } from './helpers.js';
 import { smallFs } from '../helpers/small-fs.js';
 
 const LOG = fileName(0, '.log');
@@ -97,17 +97,7 @@ test('growing on a full disk: append is ENOSPC, nothing appended, and works agai
   const filler = join(mount, 'filler');
   writeFileSync(filler, Buffer.alloc(8 * MiB));
   const batch = buildBatch({ payloadBytes: MiB - 61 });
-  let appended = 0;
-  for (;;) {
-    try {
-      assert.equal(seg.append(batch), appended + 1);
-      appended++;
-    } catch (err) {
-      assert.ok(err instanceof StorageError && err.code === 'ENOSPC', String(err));
-      break;
-    }
-    assert.ok(appended <= step / batch.length, 'appended past the allocated step');
-  }
+  const appended = appendUntilNoSpace(seg, batch, step / batch.length, 'the allocated step');
   assert.equal(appended, step / batch.length); // every append that fit in the first step
   // Nothing of the refused append: offsets, size and data as before; the file as allocated.
   assert.equal(seg.nextOffset, appended);

@@ -10,6 +10,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { crc32c } from '../../src/protocol/crc32c.js';
 import { native, type NativeSegment, type SegmentOptions } from '../../src/log/native.js';
+import { StorageError } from '../../src/log/storage-error.js';
 
 export { native };
 
@@ -148,5 +149,23 @@ export async function eventually(check: () => boolean, timeoutMs = 5000): Promis
     if (check()) return true;
     if (Date.now() > deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/**
+ * Appends `batch` until the segment refuses one with ENOSPC (any other error fails the test), at
+ * most `limit` times; returns how many were appended. Each append must return the next offset.
+ */
+export function appendUntilNoSpace(seg: NativeSegment, batch: Uint8Array, limit: number, what: string): number {
+  let appended = 0;
+  for (;;) {
+    try {
+      if (seg.append(batch) !== appended + 1) throw new Error(`append ${appended} returned the wrong next offset`);
+      appended++;
+    } catch (err) {
+      if (!(err instanceof StorageError && err.code === 'ENOSPC')) throw err;
+      return appended;
+    }
+    if (appended > limit) throw new Error(`appended past ${what}`);
   }
 }

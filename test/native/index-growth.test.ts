@@ -9,8 +9,7 @@ import { closeSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { native, type NativeSegment } from '../../src/log/native.js';
-import { StorageError } from '../../src/log/storage-error.js';
-import { buildBatch, fileName, openSegment, tempDir } from './helpers.js';
+import { appendUntilNoSpace, buildBatch, fileName, openSegment, tempDir } from './helpers.js';
 import { smallFs } from '../helpers/small-fs.js';
 
 const KiB = 1024;
@@ -165,17 +164,7 @@ test('an index that cannot grow on a full disk: append is ENOSPC with nothing ap
   }
   // The time index's first step holds 5,461 entries: entry 5,461 (before batch 5,462) needs more.
   const batch = buildBatch({ payloadBytes: 16 });
-  let appended = 0;
-  for (;;) {
-    try {
-      assert.equal(seg.append(batch), appended + 1);
-      appended++;
-    } catch (err) {
-      assert.ok(err instanceof StorageError && err.code === 'ENOSPC', String(err));
-      break;
-    }
-    assert.ok(appended <= 5462, 'appended past the time index first step');
-  }
+  const appended = appendUntilNoSpace(seg, batch, 5462, "the time index's first step");
   assert.equal(appended, 5462);
   assert.equal(seg.nextOffset, appended);
   assert.equal(seg.size, appended * batch.length);
