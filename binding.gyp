@@ -11,6 +11,7 @@
       "sources": [
         "native/core/background.cc",
         "native/core/crc32c.cc",
+        "native/core/crc32c_fold.cc",
         "native/core/dir_lock.cc",
         "native/core/index_file.cc",
         "native/core/mapped_file.cc",
