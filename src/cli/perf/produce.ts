@@ -90,8 +90,6 @@ export async function runProduce(s: ProduceSettings, live: (line: string) => voi
       });
     let sent = 0;
     let conn = 0;
-    /** `sent` when the pump last yielded to the event loop. */
-    let yieldedAt = 0;
 
     /** Sends `count` more records, each send's latency going to `reporter`, and waits for every acknowledgement. */
     const pump = async (count: number, reporter: PerfReporter): Promise<void> => {
@@ -116,10 +114,7 @@ export async function runProduce(s: ProduceSettings, live: (line: string) => voi
         // Let the event loop run between sends: acknowledgements are I/O, and a run of sends that
         // only awaits resolved promises (tokens saved up, room in flight) would keep them waiting
         // and count that wait as latency.
-        if (sent > yieldedAt) {
-          await new Promise<void>((resolve) => setImmediate(resolve));
-          yieldedAt = sent;
-        }
+        await new Promise<void>((resolve) => setImmediate(resolve));
         const messages = sliceCycle(cycle, sent, n);
         const bytes = n * recordBytes;
         outstanding[c]! += n;
