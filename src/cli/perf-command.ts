@@ -21,6 +21,9 @@ that carried it to its acknowledgement.
   --batch-bytes B        producer batch size (default the SDK's, 1 MiB)
   --linger-ms MS         producer linger (default the SDK's, 0)
   --max-in-flight N      produce requests in flight per connection (default the SDK's, 5)
+  --buffer-memory B      record bytes sent and not yet acknowledged, per connection, at most
+                         (default 33554432: Kafka's buffer.memory); at full speed the latency is
+                         about this much data's time in flight
   --connections C        producers, one connection each, sharing the records (default 1)
   --partitions P         create the topic with P partitions (an existing topic must have P)
   --key-cardinality K    records carry K distinct keys, in turn (default 0: no key, sticky
@@ -53,6 +56,7 @@ const OPTIONS = {
   'batch-bytes': { type: 'string' },
   'linger-ms': { type: 'string' },
   'max-in-flight': { type: 'string' },
+  'buffer-memory': { type: 'string' },
   connections: { type: 'string' },
   partitions: { type: 'string' },
   'key-cardinality': { type: 'string' },
@@ -70,6 +74,7 @@ const PRODUCE_ONLY = [
   'batch-bytes',
   'linger-ms',
   'max-in-flight',
+  'buffer-memory',
   'connections',
   'partitions',
   'key-cardinality',
@@ -81,6 +86,7 @@ const CONSUME_ONLY = ['group', 'timeout-ms'] as const;
 const MAX_RECORD_SIZE = 8 * 1024 * 1024;
 const MAX_CONNECTIONS = 64;
 const MAX_KEY_CARDINALITY = 10_000_000;
+const MAX_BUFFER_MEMORY = 4 * 1024 * 1024 * 1024;
 
 export async function perfCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, OPTIONS);
@@ -124,6 +130,7 @@ export async function perfCommand(argv: string[]): Promise<number> {
         batchBytes: optInt('batch-bytes', 1),
         lingerMs: optInt('linger-ms', 0),
         maxInFlight: optInt('max-in-flight', 1),
+        bufferMemory: optInt('buffer-memory', 1024, MAX_BUFFER_MEMORY),
         connections: optInt('connections', 1, MAX_CONNECTIONS) ?? 1,
         partitions: optInt('partitions', 1),
         keyCardinality: optInt('key-cardinality', 0, MAX_KEY_CARDINALITY) ?? 0,

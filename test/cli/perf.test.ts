@@ -200,6 +200,28 @@ describe('rivulet perf', () => {
     assert.equal((JSON.parse(consumed.stdout) as { records: number }).records, 5000);
   });
 
+  test('--buffer-memory bounds the records in flight (default: Kafka\'s 32 MiB)', async () => {
+    const run = async (topic: string, extra: string[]) => {
+      const res = await rivulet(
+        ['perf', 'produce', '--topic', topic, '--records', '30000', '--record-size', '1000', ...extra, '--json', '-b', broker.url],
+        { timeoutMs: 60_000 },
+      );
+      assert.equal(res.code, 0, res.stderr);
+      return JSON.parse(res.stdout) as { records: number; settings: Record<string, number> };
+    };
+    // 2,048,000 bytes are 2,000 records of 1,000 bytes and a record's 24 bytes of overhead.
+    const small = await run('perf-buffer-small', ['--buffer-memory', '2048000']);
+    assert.equal(small.records, 30_000);
+    assert.equal(small.settings.bufferMemory, 2_048_000);
+    assert.ok(small.settings.peakInFlightRecords! >= 1000 && small.settings.peakInFlightRecords! <= 2000, String(small.settings.peakInFlightRecords));
+    const dflt = await run('perf-buffer-default', []);
+    assert.equal(dflt.settings.bufferMemory, 32 * 1024 * 1024);
+    assert.ok(dflt.settings.peakInFlightRecords! >= 1000 && dflt.settings.peakInFlightRecords! <= 30_000);
+    const bad = await rivulet(['perf', 'produce', '--topic', 't', '--records', '1', '--record-size', '1', '--buffer-memory', '10']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--buffer-memory/);
+  });
+
   test('consume as a member of a consumer group reads every record', async () => {
     const produced = await rivulet(
       [

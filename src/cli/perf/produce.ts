@@ -18,8 +18,12 @@ import { TokenBucket } from './token-bucket.js';
 
 /** Records per send() call at full speed. */
 const SEND_RECORDS = 1000;
-/** Record bytes (keys and values) sent and not yet acknowledged, per connection. */
-const OUTSTANDING_BYTES_PER_CONNECTION = 8 * 1024 * 1024;
+/**
+ * Kafka's producer default for buffer.memory. Under acks=all a request waits for its fdatasync, so
+ * the data in flight must cover that wait: with 8 MiB, 1 KiB records at full speed reached
+ * 0.74–0.81 GB/s with the client a quarter idle; with 32 MiB, 0.84–1.01 GB/s (BENCHMARKS.md).
+ */
+export const DEFAULT_BUFFER_MEMORY = 32 * 1024 * 1024;
 
 export interface ProduceSettings {
   topic: string;
@@ -30,6 +34,11 @@ export interface ProduceSettings {
   batchBytes: number | undefined;
   lingerMs: number | undefined;
   maxInFlight: number | undefined;
+  /**
+   * Record bytes (keys and values, with a record's overhead) sent and not yet acknowledged, per
+   * connection; default {@link DEFAULT_BUFFER_MEMORY}.
+   */
+  bufferMemory?: number | undefined;
   connections: number;
   partitions: number | undefined;
   keyCardinality: number;
@@ -71,12 +80,15 @@ export async function runProduce(s: ProduceSettings, live: (line: string) => voi
     const bucket =
       s.throughput === undefined ? undefined : new TokenBucket(s.throughput, Math.max(perSend, s.throughput / 20));
     const recordBytes = s.recordSize + keyBytes;
+    const bufferMemory = s.bufferMemory ?? DEFAULT_BUFFER_MEMORY;
     const maxOutstanding = Math.max(
       perSend,
-      Math.floor(OUTSTANDING_BYTES_PER_CONNECTION / Math.max(1, recordBytes + 24)),
+      Math.floor(bufferMemory / Math.max(1, recordBytes + 24)),
     );
     const outstanding = new Array<number>(producers.length).fill(0);
     let inFlight = 0;
+    /** The most records sent and not yet acknowledged at once, over every connection (measured run). */
+    let peakInFlight = 0;
     let failure: unknown;
     let wake: (() => void) | undefined;
     const notify = () => {
@@ -119,6 +131,7 @@ export async function runProduce(s: ProduceSettings, live: (line: string) => voi
         const bytes = n * recordBytes;
         outstanding[c]! += n;
         inFlight += n;
+        if (inFlight > peakInFlight) peakInFlight = inFlight;
         sent += n;
         const t0 = performance.now();
         producers[c]!.send({ topic: s.topic, messages, acks: s.acks }).then(
@@ -145,6 +158,7 @@ export async function runProduce(s: ProduceSettings, live: (line: string) => voi
       await pump(s.warmupRecords, new PerfReporter('sent', () => {}));
     }
     // The client's own event loop: a stall here delays acknowledgements as much as one in the broker.
+    peakInFlight = 0;
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
     loopDelay.enable();
     const start = performance.now();
@@ -166,11 +180,13 @@ export async function runProduce(s: ProduceSettings, live: (line: string) => voi
       batchBytes: s.batchBytes ?? null,
       lingerMs: s.lingerMs ?? null,
       maxInFlight: s.maxInFlight ?? null,
+      bufferMemory,
       connections: s.connections,
       partitions: s.partitions ?? null,
       keyCardinality: s.keyCardinality,
       recordsPerSend: perSend,
       warmupRecords: s.warmupRecords,
+      peakInFlightRecords: peakInFlight,
       clientLoopDelayP99Ms: loopMs(loopDelay.percentile(99)),
       clientLoopDelayMaxMs: loopMs(loopDelay.max),
     });
