@@ -8,7 +8,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { runConsume } from '../../src/cli/perf/consume.js';
-import { runProduce } from '../../src/cli/perf/produce.js';
+import { DEFAULT_BUFFER_MEMORY, runProduce } from '../../src/cli/perf/produce.js';
 import { freePort, start, type Started, tempDir, waitForPort } from './proc.js';
 import { ownCpuSeconds, type PhaseResult, type Workload } from './types.js';
 
@@ -62,7 +62,9 @@ export async function produceRivulet(w: Workload, acks: 'all' | 1): Promise<Phas
     elapsedMs: s.elapsedMs,
     p50Ms: s.latencyMs.p50,
     p99Ms: s.latencyMs.p99,
-    latencyOf: 'a send() of 1000 records to its acknowledgement (up to 8 MiB, about 75,000 records, outstanding)',
+    latencyOf: `a send() of 1000 records to its acknowledgement (up to ${DEFAULT_BUFFER_MEMORY / 2 ** 20} MiB, about ${(
+      Math.round(DEFAULT_BUFFER_MEMORY / (w.recordSize + 24) / 1000) * 1000
+    ).toLocaleString('en-US')} records, outstanding)`,
     clientCpuSeconds: ownCpuSeconds() - cpu0,
   };
 }
