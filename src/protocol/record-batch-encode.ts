@@ -4,41 +4,25 @@
  * no concatenation. String keys, values and header keys are measured as UTF-8 in the sizing pass
  * and written straight into the batch in the writing pass.
  */
-import { RivuletError } from '../errors.js';
-import { COMPRESSION_IDS, type CompressionType, compress } from './compression.js';
-import { crc32c } from './crc32c.js';
+import { RECORD_BATCH_OVERHEAD, RECORDS_OFFSET } from './record-batch-layout.js';
 import {
-  ATTRIBUTES_OFFSET,
-  BASE_OFFSET_OFFSET,
-  BASE_SEQUENCE_OFFSET,
-  BASE_TIMESTAMP_OFFSET,
-  BATCH_LENGTH_OFFSET,
-  CRC_OFFSET,
-  LAST_OFFSET_DELTA_OFFSET,
-  LOG_OVERHEAD,
-  MAGIC_OFFSET,
-  MAGIC_V2,
-  MAX_TIMESTAMP_OFFSET,
-  NO_PARTITION_LEADER_EPOCH,
-  NO_PRODUCER_EPOCH,
-  NO_PRODUCER_ID,
-  NO_SEQUENCE,
-  PARTITION_LEADER_EPOCH_OFFSET,
-  PRODUCER_EPOCH_OFFSET,
-  PRODUCER_ID_OFFSET,
-  RECORD_BATCH_OVERHEAD,
-  RECORD_COUNT_OFFSET,
-  RECORDS_OFFSET,
-  setInt64,
-  TRANSACTIONAL_FLAG_MASK,
-  viewOf,
-} from './record-batch-layout.js';
+  allocated,
+  type BatchOptions,
+  checkSafeInteger,
+  headerFields,
+  invalid,
+  seal,
+  type WrittenRecords,
+} from './record-batch-seal.js';
 import { encodeVarint, encodeVarlong, sizeOfVarint, sizeOfVarlong } from './varint.js';
 
 export interface RecordHeader {
   key: string;
   value: Uint8Array | null;
 }
+
+export type { BatchOptions, WrittenRecords };
+export { sealRecordBatch } from './record-batch-seal.js';
 
 export interface RecordInput {
   key?: Uint8Array | string | null;
@@ -49,34 +33,6 @@ export interface RecordInput {
   timestamp?: number;
 }
 
-export interface BatchOptions {
-  /** Written as given; the broker stamps the real one on append. Default 0. */
-  baseOffset?: number;
-  /** Default -1; the broker stamps it. */
-  partitionLeaderEpoch?: number;
-  /** Default -1 (not idempotent). */
-  producerId?: number;
-  /** Default -1. */
-  producerEpoch?: number;
-  /** Default -1. */
-  baseSequence?: number;
-  /** Default 'none'. */
-  compression?: CompressionType;
-  /** The timestamp of records that have none. Default `Date.now()`, read once per batch. */
-  timestamp?: number;
-  isTransactional?: boolean;
-  /**
-   * Where the batch is written: returns a buffer of at least `size` bytes, of which the batch is
-   * a view of the first `size` (every one of them written, so the buffer may be reused). Default:
-   * a new Uint8Array. With compression, only the compressed batch is written there.
-   */
-  allocate?: (size: number) => Uint8Array;
-}
-
-const INT32_MIN = -0x80000000;
-const INT32_MAX = 0x7fffffff;
-const INT16_MIN = -0x8000;
-const INT16_MAX = 0x7fff;
 /** Below this many bytes a copy loop beats `Uint8Array.set`. */
 const SMALL_COPY = 32;
 /**
@@ -159,9 +115,6 @@ export function utf8Length(s: string): number {
   return bytes;
 }
 
-function invalid(message: string, path: string): RivuletError {
-  return new RivuletError('INVALID_ARGUMENT', `${path}: ${message}`, { path });
-}
 
 /** Size of a length-prefixed nullable byte field; pushes string lengths. `path()` names it in errors. */
 function sizeField(v: Uint8Array | string | null | undefined, path: () => string): number {
@@ -271,25 +224,86 @@ function writeHeaders(headers: RecordInput['headers'], buf: Uint8Array, pos: num
   return pos;
 }
 
-/** The first `size` bytes of what `allocate` gives. */
-function allocated(allocate: (size: number) => Uint8Array, size: number): Uint8Array {
-  const buf = allocate(size);
-  if (!(buf instanceof Uint8Array) || buf.length < size) {
-    throw new RangeError(`allocate(${size}) must return a Uint8Array of at least ${size} bytes`);
-  }
-  return buf.length === size ? buf : buf.subarray(0, size);
+/**
+ * Size of one record's body (what follows its length prefix), in the sizing pass: strings are
+ * measured and their lengths pushed for {@link writeRecordAt}, in order. `i` names it in errors.
+ */
+function recordBodySize(
+  key: RecordInput['key'],
+  value: RecordInput['value'],
+  headers: RecordInput['headers'],
+  timestampDelta: number,
+  offsetDelta: number,
+  i: number,
+): number {
+  return (
+    1 + // attributes
+    sizeOfVarlong(timestampDelta) +
+    sizeOfVarint(offsetDelta) +
+    sizeKeyOrValue(key, i, 'key') +
+    sizeKeyOrValue(value, i, 'value') +
+    (headers === undefined || headers === null ? 1 : sizeHeaders(headers, i)) // headerCount 0 is one byte
+  );
 }
 
-function checkInt(value: number, min: number, max: number, name: string): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw invalid(`must be an integer in [${min}, ${max}], got ${value}`, name);
-  }
-  return value;
+/** Writes one record (length prefix and body) at `pos`; strings as the sizing pass measured them. */
+function writeRecordAt(
+  out: Uint8Array,
+  pos: number,
+  bodySize: number,
+  key: RecordInput['key'],
+  value: RecordInput['value'],
+  headers: RecordInput['headers'],
+  timestampDelta: number,
+  offsetDelta: number,
+): number {
+  pos = encodeVarint(bodySize, out, pos);
+  out[pos++] = 0; // record attributes
+  pos = encodeVarlong(timestampDelta, out, pos);
+  pos = encodeVarint(offsetDelta, out, pos);
+  pos = key instanceof Uint8Array ? writeBytes(key, out, pos) : writeField(key, out, pos);
+  pos = value instanceof Uint8Array ? writeBytes(value, out, pos) : writeField(value, out, pos);
+  if (headers === undefined || headers === null) out[pos++] = 0; // headerCount 0
+  else pos = writeHeaders(headers, out, pos);
+  return pos;
 }
 
-function checkSafeInteger(value: number, name: string): number {
-  if (!Number.isSafeInteger(value)) throw invalid(`must be an integer within ±(2^53 − 1), got ${value}`, name);
-  return value;
+/** The body size {@link measureRecord} found, for {@link writeMeasuredRecord}. */
+let measuredBody = 0;
+
+/**
+ * The producer's append path, one record at a time: its full size (length prefix included) as
+ * record `offsetDelta` of a batch, `timestampDelta` after the batch's base timestamp. Call
+ * {@link writeMeasuredRecord} with the same record next, before anything else is encoded.
+ * Throws INVALID_ARGUMENT (naming `records/<offsetDelta>`) for a field of the wrong type.
+ */
+export function measureRecord(
+  key: RecordInput['key'],
+  value: RecordInput['value'],
+  headers: RecordInput['headers'],
+  timestampDelta: number,
+  offsetDelta: number,
+): number {
+  stringCount = 0;
+  arenaUsed = 0;
+  measuredBody = recordBodySize(key, value, headers, timestampDelta, offsetDelta, offsetDelta);
+  return sizeOfVarint(measuredBody) + measuredBody;
+}
+
+/** Writes the record {@link measureRecord} just measured at `pos` of `out`; returns the end. */
+export function writeMeasuredRecord(
+  out: Uint8Array,
+  pos: number,
+  key: RecordInput['key'],
+  value: RecordInput['value'],
+  headers: RecordInput['headers'],
+  timestampDelta: number,
+  offsetDelta: number,
+): number {
+  stringCursor = 0;
+  const end = writeRecordAt(out, pos, measuredBody, key, value, headers, timestampDelta, offsetDelta);
+  if (arena.length > ARENA_KEEP) arena = new Uint8Array(ARENA_INITIAL);
+  return end;
 }
 
 /**
@@ -300,21 +314,7 @@ function checkSafeInteger(value: number, name: string): number {
 export function encodeRecordBatch(records: RecordInput[], opts: BatchOptions = {}): Uint8Array {
   const count = records.length;
   if (count === 0) throw invalid('a batch needs at least one record', 'records');
-  const compression = opts.compression ?? 'none';
-  const codecId = Object.hasOwn(COMPRESSION_IDS, compression) ? COMPRESSION_IDS[compression] : undefined;
-  if (codecId === undefined) {
-    throw new RivuletError('UNSUPPORTED_COMPRESSION_TYPE', `unknown compression type '${String(compression)}'`);
-  }
-  const baseOffset = checkSafeInteger(opts.baseOffset ?? 0, 'baseOffset');
-  const leaderEpoch = checkInt(
-    opts.partitionLeaderEpoch ?? NO_PARTITION_LEADER_EPOCH,
-    INT32_MIN,
-    INT32_MAX,
-    'partitionLeaderEpoch',
-  );
-  const producerId = checkSafeInteger(opts.producerId ?? NO_PRODUCER_ID, 'producerId');
-  const producerEpoch = checkInt(opts.producerEpoch ?? NO_PRODUCER_EPOCH, INT16_MIN, INT16_MAX, 'producerEpoch');
-  const baseSequence = checkInt(opts.baseSequence ?? NO_SEQUENCE, INT32_MIN, INT32_MAX, 'baseSequence');
+  const h = headerFields(opts);
   const defaultTimestamp = checkSafeInteger(opts.timestamp ?? Date.now(), 'timestamp');
 
   // Pass 1: sizes.
@@ -336,14 +336,7 @@ export function encodeRecordBatch(records: RecordInput[], opts: BatchOptions = {
     } else if (ts > maxTimestamp) {
       maxTimestamp = ts;
     }
-    const h = r.headers;
-    const body =
-      1 + // attributes
-      sizeOfVarlong(ts - baseTimestamp) +
-      sizeOfVarint(i) +
-      sizeKeyOrValue(r.key, i, 'key') +
-      sizeKeyOrValue(r.value, i, 'value') +
-      (h === undefined || h === null ? 1 : sizeHeaders(h, i)); // headerCount 0 is one byte
+    const body = recordBodySize(r.key, r.value, r.headers, ts - baseTimestamp, i, i);
     bodySizes[i] = body;
     recordsSize += sizeOfVarint(body) + body;
   }
@@ -351,51 +344,17 @@ export function encodeRecordBatch(records: RecordInput[], opts: BatchOptions = {
   // Pass 2: records, written at RECORDS_OFFSET of a buffer that is the batch when uncompressed.
   const allocate = opts.allocate;
   const size = RECORD_BATCH_OVERHEAD + recordsSize;
-  let out = allocate === undefined || codecId !== 0 ? new Uint8Array(size) : allocated(allocate, size);
+  const out = allocate === undefined || h.codecId !== 0 ? new Uint8Array(size) : allocated(allocate, size);
   stringCursor = 0;
   let pos = RECORDS_OFFSET;
   for (let i = 0; i < count; i++) {
     const r = records[i]!;
-    pos = encodeVarint(bodySizes[i]!, out, pos);
-    out[pos++] = 0; // record attributes
-    pos = encodeVarlong((r.timestamp ?? defaultTimestamp) - baseTimestamp, out, pos);
-    pos = encodeVarint(i, out, pos);
-    const k = r.key;
-    pos = k instanceof Uint8Array ? writeBytes(k, out, pos) : writeField(k, out, pos);
-    const v = r.value;
-    pos = v instanceof Uint8Array ? writeBytes(v, out, pos) : writeField(v, out, pos);
-    const h = r.headers;
-    if (h === undefined || h === null) out[pos++] = 0; // headerCount 0
-    else pos = writeHeaders(h, out, pos);
+    pos = writeRecordAt(out, pos, bodySizes[i]!, r.key, r.value, r.headers, (r.timestamp ?? defaultTimestamp) - baseTimestamp, i);
   }
   if (arena.length > ARENA_KEEP) arena = new Uint8Array(ARENA_INITIAL);
   if (pos !== out.length) {
     // Only reachable if a caller mutated the records during the call.
     throw invalid(`records changed while being encoded (sized ${out.length}, wrote ${pos})`, 'records');
   }
-
-  if (codecId !== 0) {
-    const packed = compress(compression, out.subarray(RECORDS_OFFSET));
-    const packedSize = RECORD_BATCH_OVERHEAD + packed.length;
-    const batch = allocate === undefined ? new Uint8Array(packedSize) : allocated(allocate, packedSize);
-    batch.set(packed, RECORDS_OFFSET);
-    out = batch;
-  }
-
-  // The header, then the CRC over [attributes, end).
-  const view = viewOf(out);
-  setInt64(view, BASE_OFFSET_OFFSET, baseOffset);
-  view.setInt32(BATCH_LENGTH_OFFSET, out.length - LOG_OVERHEAD);
-  view.setInt32(PARTITION_LEADER_EPOCH_OFFSET, leaderEpoch);
-  out[MAGIC_OFFSET] = MAGIC_V2;
-  view.setInt16(ATTRIBUTES_OFFSET, codecId | (opts.isTransactional ? TRANSACTIONAL_FLAG_MASK : 0));
-  view.setInt32(LAST_OFFSET_DELTA_OFFSET, count - 1);
-  setInt64(view, BASE_TIMESTAMP_OFFSET, baseTimestamp);
-  setInt64(view, MAX_TIMESTAMP_OFFSET, maxTimestamp);
-  setInt64(view, PRODUCER_ID_OFFSET, producerId);
-  view.setInt16(PRODUCER_EPOCH_OFFSET, producerEpoch);
-  view.setInt32(BASE_SEQUENCE_OFFSET, baseSequence);
-  view.setInt32(RECORD_COUNT_OFFSET, count);
-  view.setUint32(CRC_OFFSET, crc32c(out, 0, ATTRIBUTES_OFFSET, out.length));
-  return out;
+  return seal(out, { count, end: pos, baseTimestamp, maxTimestamp }, h, opts);
 }
