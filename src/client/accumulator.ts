@@ -1,7 +1,8 @@
 /**
  * The producer's record accumulator: per topic-partition, a queue of batches waiting to be sent.
- * Records are kept as given (strings stay strings) and encoded once per batch, when the batch is
- * taken for sending, by `encodeRecordBatch`: one allocation per batch, no per-record buffers.
+ * Records are written into their batch's buffer during send() (batch-writing.ts), as Kafka's
+ * producer does; the header and CRC are written when the batch is taken for sending
+ * (batch-encoding.ts).
  *
  * A partition's batches move: `waiting` (the last may be open and still growing) → `inFlight`
  * (sent, in send order) → done, or → `failedRound` (a retriable failure; held until everything in
@@ -11,11 +12,14 @@
  * order and, with idempotence, their sequence numbers: the broker drops any it already has.
  */
 import type { CompressionType } from '../protocol/compression.js';
-import { decodeRecordBatch, type RecordInput } from '../protocol/record-batch.js';
-import { RECORD_BATCH_OVERHEAD } from '../protocol/record-batch-layout.js';
+import { decodeRecordBatch, type RecordInput, sealRecordBatch, type WrittenRecords } from '../protocol/record-batch.js';
+import { crc32c } from '../protocol/crc32c.js';
+import { RECORD_BATCH_OVERHEAD, RECORDS_OFFSET } from '../protocol/record-batch-layout.js';
 
 /** Bytes of a record beyond its key, value and headers, at most (length, attributes, deltas, lengths). */
-const RECORD_OVERHEAD_ESTIMATE = 24;
+export const RECORD_OVERHEAD_ESTIMATE = 24;
+/** A batch's buffer, when a later send() outgrows it, grows this many times over (fewer copies). */
+const GROWTH = 4;
 
 export type WireAcks = 0 | 1 | -1;
 
@@ -33,9 +37,25 @@ export class OutgoingBatch {
   readonly acks: WireAcks;
   readonly compression: CompressionType;
   readonly createdAt: number;
-  /** Until encoded; a batch the broker finds too large is split from its bytes. */
-  records: RecordInput[] = [];
+  /**
+   * The records written so far, from RECORDS_OFFSET up to `end` (the header is written when the
+   * batch is encoded); undefined once encoded, and for the halves of a split batch.
+   */
+  body: Uint8Array | undefined;
+  end = RECORDS_OFFSET;
+  /**
+   * The CRC-32C of the records up to `crcEnd`, brought up to date after each run of records is
+   * written, while they are in cache (batch-writing.ts); uncompressed batches only.
+   */
+  recordsCrc = 0;
+  crcEnd = RECORDS_OFFSET;
+  /** The first record's timestamp (the batch's base) and the largest. */
+  baseTimestamp = 0;
+  maxTimestamp = 0;
+  /** The halves of a split batch only: their records, encoded when they are sent. */
+  records: RecordInput[] | undefined;
   recordCount = 0;
+  /** The batch's size once encoded (before compression); for a split half, about half its parent's. */
   estimatedBytes = RECORD_BATCH_OVERHEAD;
   /** No more records go in. */
   sealed = false;
@@ -87,7 +107,8 @@ export class OutgoingBatch {
     if (this.settled) return;
     this.settled = true;
     this.baseOffset = baseOffset;
-    this.records = [];
+    this.records = undefined;
+    this.body = undefined;
     this.resolveDone();
   }
 
@@ -95,28 +116,60 @@ export class OutgoingBatch {
     if (this.settled) return;
     this.settled = true;
     this.error = err;
-    this.records = [];
+    this.records = undefined;
+    this.body = undefined;
     this.resolveDone();
   }
 
   /** Splits an unsettled batch of two or more records into two halves that take its place. */
   split(now: number): [OutgoingBatch, OutgoingBatch] {
     const half = this.recordCount >>> 1;
-    const all = this.bytes === undefined ? this.records : recordsOf(this.bytes);
+    const bytes = this.bytes ?? (this.body === undefined ? undefined : sealRecordBatch(this.body, this.written()));
+    const all = bytes === undefined ? (this.records ?? []) : recordsOf(bytes);
     const parts = [all.slice(0, half), all.slice(half)].map((records, i) => {
-      const b = new OutgoingBatch(this.topic, this.partition, this.acks, this.compression, now, this.order + (i * this.span) / 2, this.span / 2);
+      const b = new OutgoingBatch(
+        this.topic,
+        this.partition,
+        this.acks,
+        this.compression,
+        now,
+        this.order + (i * this.span) / 2,
+        this.span / 2,
+      );
       b.records = records;
       b.recordCount = records.length;
+      b.estimatedBytes = Math.ceil(this.estimatedBytes / 2);
       b.sealed = true;
       return b;
     }) as [OutgoingBatch, OutgoingBatch];
     this.children = parts;
-    this.records = [];
+    this.records = undefined;
+    this.body = undefined;
     void Promise.all(parts.map((b) => b.done)).then(() => {
       this.settled = true;
       this.resolveDone();
     });
     return parts;
+  }
+
+  /** Extends `recordsCrc` over the records written since (compressed batches are CRC'd when compressed). */
+  catchUpCrc(): void {
+    if (this.compression !== 'none' || this.crcEnd === this.end || this.body === undefined) return;
+    this.recordsCrc = crc32c(this.body, this.recordsCrc, this.crcEnd, this.end);
+    this.crcEnd = this.end;
+  }
+
+  /** What sealRecordBatch needs of the records written into `body`. */
+  written(): WrittenRecords {
+    this.catchUpCrc();
+    const r: WrittenRecords = {
+      count: this.recordCount,
+      end: this.end,
+      baseTimestamp: this.baseTimestamp,
+      maxTimestamp: this.maxTimestamp,
+    };
+    if (this.compression === 'none') r.crc = this.recordsCrc;
+    return r;
   }
 
   /** The offset record `index` of this batch got (-1 with acks 0). */
@@ -164,6 +217,11 @@ export class PartitionQueue {
    * refuses a batch of the topic as larger than its max.message.bytes (Accumulator.lowerBatchBytes).
    */
   batchBytes: number;
+  /**
+   * How far the last completed batch was filled: a new batch's buffer is at least that large, so a
+   * steady stream of full batches never grows one (batch-writing.ts).
+   */
+  lastBatchEnd = 0;
 
   constructor(topic: string, partition: number, batchBytes: number) {
     this.topic = topic;
@@ -172,12 +230,20 @@ export class PartitionQueue {
   }
 
   get isIdle(): boolean {
-    return this.waiting.length === 0 && this.inFlight.length === 0 && this.failedRound.length === 0 && this.retry.length === 0;
+    return (
+      this.waiting.length === 0 &&
+      this.inFlight.length === 0 &&
+      this.failedRound.length === 0 &&
+      this.retry.length === 0
+    );
   }
 }
 
 export interface AccumulatorOptions {
   batchBytes: number;
+  /** A pooled buffer of at least `size` bytes (batch-buffers.ts), and one given back unused. */
+  take(size: number): Uint8Array;
+  give(buffer: Uint8Array): void;
   /** A batch of this partition was completed (sealed or taken for sending). */
   onBatchComplete(topic: string, partition: number): void;
 }
@@ -216,40 +282,48 @@ export class Accumulator {
   }
 
   /**
-   * Adds a record to the open batch of its partition (opening one when there is none, or when the
-   * open one has other acks or compression, or has no room). Returns the batch and the record's
-   * index in it.
+   * The batch of `q` that records with these acks and compression go into now, or undefined when
+   * a new one is needed (an open batch with other acks or compression is closed first).
    */
-  append(
-    topic: string,
-    partition: number,
-    record: RecordInput,
-    size: number,
+  openBatch(q: PartitionQueue, acks: WireAcks, compression: CompressionType): OutgoingBatch | undefined {
+    const last = q.waiting[q.waiting.length - 1];
+    if (last === undefined || last.sealed) return undefined;
+    if (last.body !== undefined && last.acks === acks && last.compression === compression) return last;
+    this.seal(last);
+    return undefined;
+  }
+
+  /** Opens a batch for `q` whose first record has `timestamp`, with a buffer of at least `capacity` bytes. */
+  newBatch(
+    q: PartitionQueue,
     acks: WireAcks,
     compression: CompressionType,
     now: number,
+    timestamp: number,
+    capacity: number,
   ): OutgoingBatch {
-    const q = this.queue(topic, partition);
-    const recordBytes = size + RECORD_OVERHEAD_ESTIMATE;
-    let batch = q.waiting[q.waiting.length - 1];
-    if (
-      batch === undefined ||
-      batch.sealed ||
-      batch.acks !== acks ||
-      batch.compression !== compression ||
-      batch.estimatedBytes + recordBytes > q.batchBytes
-    ) {
-      if (batch !== undefined && !batch.sealed) this.seal(batch);
-      batch = new OutgoingBatch(topic, partition, acks, compression, now);
-      q.waiting.push(batch);
-      this.unsettled.add(batch);
-      this.active.add(q);
-    }
-    batch.records.push(record);
-    batch.recordCount++;
-    batch.estimatedBytes += recordBytes;
-    if (batch.estimatedBytes >= q.batchBytes) this.seal(batch);
+    const batch = new OutgoingBatch(q.topic, q.partition, acks, compression, now);
+    batch.baseTimestamp = timestamp;
+    batch.maxTimestamp = timestamp;
+    batch.body = this.buffer(acks, capacity);
+    q.waiting.push(batch);
+    this.unsettled.add(batch);
+    this.active.add(q);
     return batch;
+  }
+
+  /** Moves `batch`'s records into a buffer of at least `need` bytes (several times larger, up to the batch size). */
+  grow(batch: OutgoingBatch, need: number, batchBytes: number): void {
+    const old = batch.body!;
+    const grown = this.buffer(batch.acks, Math.max(need, Math.min(old.length * GROWTH, batchBytes)));
+    grown.set(old.subarray(RECORDS_OFFSET, batch.end), RECORDS_OFFSET);
+    if (batch.acks !== 0) this.opts.give(old); // never sent: nothing else reads it
+    batch.body = grown;
+  }
+
+  /** A buffer for a batch's records: pooled, except for acks=0 (never answered, so never given back). */
+  private buffer(acks: WireAcks, size: number): Uint8Array {
+    return acks === 0 ? new Uint8Array(size) : this.opts.take(size);
   }
 
   /**
@@ -266,6 +340,7 @@ export class Accumulator {
   seal(batch: OutgoingBatch): void {
     if (batch.sealed) return;
     batch.sealed = true;
+    if (batch.body !== undefined) this.queue(batch.topic, batch.partition).lastBatchEnd = batch.end;
     this.opts.onBatchComplete(batch.topic, batch.partition);
   }
 

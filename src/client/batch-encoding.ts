@@ -1,9 +1,11 @@
 /**
- * A batch's bytes and sequence numbers: encoded once, when it is first taken for sending (its
- * sequence is fixed then), into a buffer from the pool; re-stamped in place after an epoch bump.
+ * A batch's bytes and sequence numbers: completed once, when it is first taken for sending (its
+ * sequence is fixed then): the records written during send() get their header and CRC in place,
+ * or, compressed, go into a new buffer from the pool; re-stamped in place after an epoch bump.
+ * The halves of a split batch are encoded whole here, from their records.
  */
 import { RivuletError } from '../errors.js';
-import { encodeRecordBatch } from '../protocol/record-batch.js';
+import { type BatchOptions, encodeRecordBatch, sealRecordBatch } from '../protocol/record-batch.js';
 import type { Accumulator, OutgoingBatch, PartitionQueue } from './accumulator.js';
 import type { BatchBufferPool } from './batch-buffers.js';
 import { giveUp } from './batch-settlement.js';
@@ -27,15 +29,22 @@ export function encode(s: EncodingContext, q: PartitionQueue, b: OutgoingBatch):
   const idempotent = s.opts.idempotent && b.acks !== 0;
   const seq = idempotent ? q.nextSequence : -1;
   let bytes: Uint8Array;
+  const opts: BatchOptions = {
+    producerId: idempotent ? s.identity.producerId : -1,
+    producerEpoch: idempotent ? s.identity.producerEpoch : -1,
+    baseSequence: seq,
+    compression: b.compression,
+    // acks=0 is never answered: nothing would ever prove its bytes written (batch-buffers.ts).
+    ...(b.acks === 0 ? {} : { allocate: s.take }),
+  };
   try {
-    bytes = encodeRecordBatch(b.records, {
-      producerId: idempotent ? s.identity.producerId : -1,
-      producerEpoch: idempotent ? s.identity.producerEpoch : -1,
-      baseSequence: seq,
-      compression: b.compression,
-      // acks=0 is never answered: nothing would ever prove its bytes written (batch-buffers.ts).
-      ...(b.acks === 0 ? {} : { allocate: s.take }),
-    });
+    const body = b.body;
+    if (body === undefined) bytes = encodeRecordBatch(b.records ?? [], opts);
+    else {
+      bytes = sealRecordBatch(body, b.written(), opts);
+      // Compressed into a buffer of its own: the records' buffer was never sent.
+      if (bytes.buffer !== body.buffer && b.acks !== 0) s.buffers.give(body);
+    }
   } catch (err) {
     giveUp(s, q, b, err);
     return false;
@@ -47,9 +56,9 @@ export function encode(s: EncodingContext, q: PartitionQueue, b: OutgoingBatch):
     return false;
   }
   b.bytes = bytes;
-  // The bytes hold everything now (a split decodes them): let the records go while the batch
-  // waits for its answer, so they die young.
-  b.records = [];
+  // The bytes hold everything now (a split decodes them).
+  b.records = undefined;
+  b.body = undefined;
   b.baseSequence = seq;
   b.producerEpoch = idempotent ? s.identity.producerEpoch : -1;
   if (idempotent) q.nextSequence = nextSequence(seq, b.recordCount);

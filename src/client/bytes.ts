@@ -37,7 +37,9 @@ export function toBytes(u8: Uint8Array): Bytes {
 export function bytesView(data: Uint8Array, from: number, length: number): Bytes | null {
   if (length < 0) return null;
   const at = data.byteOffset + from;
-  return (BufferView === undefined ? new Uint8Array(data.buffer, at, length) : new BufferView(data.buffer, at, length)) as Bytes;
+  return (
+    BufferView === undefined ? new Uint8Array(data.buffer, at, length) : new BufferView(data.buffer, at, length)
+  ) as Bytes;
 }
 
 /** The headers of every message that has none: one shared, frozen, empty object. */
@@ -60,7 +62,8 @@ export function headersObject(headers: RecordHeader[]): MessageHeaders {
       next = prev;
     } else next = [prev, v];
     // defineProperty: a header named `__proto__` is data, never the object's prototype.
-    if (key === '__proto__') Object.defineProperty(out, key, { value: next, enumerable: true, writable: true, configurable: true });
+    if (key === '__proto__')
+      Object.defineProperty(out, key, { value: next, enumerable: true, writable: true, configurable: true });
     else out[key] = next;
   }
   return out;
@@ -77,13 +80,29 @@ function fieldSize(v: unknown, path: string): number {
   throw bad(path, `must be a string, a Uint8Array/Buffer or null, got ${typeof v}`);
 }
 
+/** One message's fields, checked: what {@link readMessage} fills. */
+export interface MessageFields {
+  key: Uint8Array | string | null;
+  value: Uint8Array | string | null;
+  headers: RecordInput['headers'];
+  /** Milliseconds since the epoch: the message's own, or the send's time. */
+  timestamp: number;
+  /** About the bytes of key, value and headers once encoded (for sizing batches). */
+  bytes: number;
+}
+
+/** A {@link MessageFields} to fill, reused from message to message. */
+export function messageFields(): MessageFields {
+  return { key: null, value: null, headers: undefined, timestamp: 0, bytes: 0 };
+}
+
 /**
- * Checks and converts one message into what the accumulator holds (strings stay strings: the
- * batch encoder writes them as UTF-8 in place); the timestamp is `now` unless the message has one.
- * `size.bytes` receives the approximate encoded size of key, value and headers (batch sizing).
+ * Checks one message and puts its fields into `out` (reused: no object per message, which at
+ * millions of records per second is the garbage collector's work). Strings stay strings: the
+ * batch writer encodes them as UTF-8 in place. The timestamp is `now` unless the message has one.
  * `base` and `i` name the message in errors (`messages/3/value`).
  */
-export function normalizeMessage(m: Message, now: number, base: string, i: number, size: { bytes: number }): RecordInput {
+export function readMessage(m: Message, now: number, base: string, i: number, out: MessageFields): void {
   if (m === null || typeof m !== 'object') throw bad(`${base}/${i}`, 'must be an object with a value');
   const value = m.value === undefined ? null : m.value;
   let bytes = 0;
@@ -102,7 +121,8 @@ export function normalizeMessage(m: Message, now: number, base: string, i: numbe
   const ts = m.timestamp;
   if (ts !== undefined && ts !== null) {
     timestamp = typeof ts === 'string' ? Number(ts) : ts;
-    if (!Number.isSafeInteger(timestamp)) throw bad(`${base}/${i}/timestamp`, `must be an integer (ms), got ${String(ts)}`);
+    if (!Number.isSafeInteger(timestamp))
+      throw bad(`${base}/${i}/timestamp`, `must be an integer (ms), got ${String(ts)}`);
   }
   let headers: RecordInput['headers'];
   if (m.headers !== undefined && m.headers !== null) {
@@ -110,14 +130,14 @@ export function normalizeMessage(m: Message, now: number, base: string, i: numbe
     headers = h.headers;
     bytes += h.size;
   }
-  size.bytes = bytes;
-  return { key, value, headers, timestamp };
+  out.key = key;
+  out.value = value;
+  out.headers = headers;
+  out.timestamp = timestamp;
+  out.bytes = bytes;
 }
 
-function normalizeHeaders(
-  input: MessageHeadersInput,
-  path: string,
-): { headers: RecordInput['headers']; size: number } {
+function normalizeHeaders(input: MessageHeadersInput, path: string): { headers: RecordInput['headers']; size: number } {
   if (typeof input !== 'object' || Array.isArray(input)) throw bad(path, 'must be an object of header values');
   let size = 0;
   let repeated = false;
@@ -137,7 +157,11 @@ function normalizeHeaders(
   for (const k of Object.keys(input)) {
     const v = input[k];
     const values = Array.isArray(v) ? v : [v];
-    for (const one of values) list.push({ key: k, value: one === undefined || one === null ? null : typeof one === 'string' ? utf8.encode(one) : one });
+    for (const one of values)
+      list.push({
+        key: k,
+        value: one === undefined || one === null ? null : typeof one === 'string' ? utf8.encode(one) : one,
+      });
   }
   return { headers: list, size };
 }

@@ -20,7 +20,7 @@
 import { RivuletError } from '../errors.js';
 import { Produce } from '../protocol/apis/produce.js';
 import type { Accumulator, PartitionQueue, WireAcks } from './accumulator.js';
-import { BatchBufferPool } from './batch-buffers.js';
+import type { BatchBufferPool } from './batch-buffers.js';
 import { type EncodingContext, resequence } from './batch-encoding.js';
 import { candidate, chooseBatches } from './batch-selection.js';
 import { failQueued, type SettlementContext, succeed } from './batch-settlement.js';
@@ -53,11 +53,6 @@ export class Sender implements EncodingContext, SettlementContext, FailureContex
   private identityPending = false;
   /** Where the next drain starts among the active queues (so every partition gets its turn). */
   private rotation = 0;
-  /**
-   * Buffers for encoded batches (batch-buffers.ts has the rules for giving one back). Its free
-   * buffers are bounded by what one connection may have in flight.
-   */
-  readonly buffers: BatchBufferPool;
   readonly take = (size: number): Uint8Array => this.buffers.take(size);
 
   // Not private: the sender's parts (the files named above) read them, with the sender as their context.
@@ -65,9 +60,10 @@ export class Sender implements EncodingContext, SettlementContext, FailureContex
     readonly cluster: Cluster,
     readonly acc: Accumulator,
     readonly identity: ProducerIdentity,
+    /** Buffers for batches (batch-buffers.ts has the rules for giving one back), shared with the accumulator. */
+    readonly buffers: BatchBufferPool,
     readonly opts: SenderOptions,
   ) {
-    this.buffers = new BatchBufferPool(opts.maxInFlight * opts.maxRequestBytes);
     this.metadata = new MetadataRefresh(
       cluster,
       opts,
@@ -90,11 +86,14 @@ export class Sender implements EncodingContext, SettlementContext, FailureContex
     if (at >= this.timerAt) return;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timerAt = at;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.timerAt = Infinity;
-      this.drain();
-    }, Math.max(0, at - Date.now()));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.timerAt = Infinity;
+        this.drain();
+      },
+      Math.max(0, at - Date.now()),
+    );
   }
 
   /** Stops timers; batches still queued fail with `err`. */

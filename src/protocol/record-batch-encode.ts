@@ -115,7 +115,6 @@ export function utf8Length(s: string): number {
   return bytes;
 }
 
-
 /** Size of a length-prefixed nullable byte field; pushes string lengths. `path()` names it in errors. */
 function sizeField(v: Uint8Array | string | null | undefined, path: () => string): number {
   if (v === null || v === undefined) return NULL_LENGTH_SIZE;
@@ -263,7 +262,8 @@ function writeRecordAt(
   pos = encodeVarint(offsetDelta, out, pos);
   pos = key instanceof Uint8Array ? writeBytes(key, out, pos) : writeField(key, out, pos);
   pos = value instanceof Uint8Array ? writeBytes(value, out, pos) : writeField(value, out, pos);
-  if (headers === undefined || headers === null) out[pos++] = 0; // headerCount 0
+  if (headers === undefined || headers === null)
+    out[pos++] = 0; // headerCount 0
   else pos = writeHeaders(headers, out, pos);
   return pos;
 }
@@ -329,7 +329,8 @@ export function encodeRecordBatch(records: RecordInput[], opts: BatchOptions = {
     const r = records[i]!;
     if (r === null || typeof r !== 'object') throw invalid('must be an object', `records/${i}`);
     const t = r.timestamp;
-    const ts = t === undefined ? defaultTimestamp : Number.isSafeInteger(t) ? t : checkSafeInteger(t, `records/${i}/timestamp`);
+    const ts =
+      t === undefined ? defaultTimestamp : Number.isSafeInteger(t) ? t : checkSafeInteger(t, `records/${i}/timestamp`);
     if (i === 0) {
       baseTimestamp = ts;
       maxTimestamp = ts;
@@ -349,7 +350,16 @@ export function encodeRecordBatch(records: RecordInput[], opts: BatchOptions = {
   let pos = RECORDS_OFFSET;
   for (let i = 0; i < count; i++) {
     const r = records[i]!;
-    pos = writeRecordAt(out, pos, bodySizes[i]!, r.key, r.value, r.headers, (r.timestamp ?? defaultTimestamp) - baseTimestamp, i);
+    pos = writeRecordAt(
+      out,
+      pos,
+      bodySizes[i]!,
+      r.key,
+      r.value,
+      r.headers,
+      (r.timestamp ?? defaultTimestamp) - baseTimestamp,
+      i,
+    );
   }
   if (arena.length > ARENA_KEEP) arena = new Uint8Array(ARENA_INITIAL);
   if (pos !== out.length) {

@@ -7,6 +7,7 @@
 import { RivuletError } from '../errors.js';
 import { COMPRESSION_IDS, type CompressionType, compress } from './compression.js';
 import { crc32c } from './crc32c.js';
+import { crc32cCombine } from './crc32c-combine.js';
 import {
   ATTRIBUTES_OFFSET,
   BASE_OFFSET_OFFSET,
@@ -85,7 +86,12 @@ export function headerFields(opts: BatchOptions): HeaderFields {
   }
   return {
     baseOffset: checkSafeInteger(opts.baseOffset ?? 0, 'baseOffset'),
-    leaderEpoch: checkInt(opts.partitionLeaderEpoch ?? NO_PARTITION_LEADER_EPOCH, INT32_MIN, INT32_MAX, 'partitionLeaderEpoch'),
+    leaderEpoch: checkInt(
+      opts.partitionLeaderEpoch ?? NO_PARTITION_LEADER_EPOCH,
+      INT32_MIN,
+      INT32_MAX,
+      'partitionLeaderEpoch',
+    ),
     producerId: checkSafeInteger(opts.producerId ?? NO_PRODUCER_ID, 'producerId'),
     producerEpoch: checkInt(opts.producerEpoch ?? NO_PRODUCER_EPOCH, INT16_MIN, INT16_MAX, 'producerEpoch'),
     baseSequence: checkInt(opts.baseSequence ?? NO_SEQUENCE, INT32_MIN, INT32_MAX, 'baseSequence'),
@@ -121,6 +127,12 @@ export interface WrittenRecords {
   end: number;
   baseTimestamp: number;
   maxTimestamp: number;
+  /**
+   * The CRC-32C of the records' bytes, [RECORDS_OFFSET, end), when the writer computed it as it
+   * went (while they were in cache): combined with the header's, not read again. Ignored when
+   * the records are compressed here.
+   */
+  crc?: number;
 }
 
 /**
@@ -155,7 +167,10 @@ export function seal(out: Uint8Array, r: WrittenRecords, h: HeaderFields, opts: 
   view.setInt16(PRODUCER_EPOCH_OFFSET, h.producerEpoch);
   view.setInt32(BASE_SEQUENCE_OFFSET, h.baseSequence);
   view.setInt32(RECORD_COUNT_OFFSET, r.count);
-  view.setUint32(CRC_OFFSET, crc32c(batch, 0, ATTRIBUTES_OFFSET, batch.length));
+  const crc =
+    r.crc === undefined || h.codecId !== 0
+      ? crc32c(batch, 0, ATTRIBUTES_OFFSET, batch.length)
+      : crc32cCombine(crc32c(batch, 0, ATTRIBUTES_OFFSET, RECORDS_OFFSET), r.crc, r.end - RECORDS_OFFSET);
+  view.setUint32(CRC_OFFSET, crc);
   return batch;
 }
-

@@ -24,8 +24,12 @@ export {
 export {
   type BatchOptions,
   encodeRecordBatch,
+  measureRecord,
   type RecordHeader,
   type RecordInput,
+  sealRecordBatch,
   utf8Length,
+  type WrittenRecords,
+  writeMeasuredRecord,
 } from './record-batch-encode.js';
 export * from './record-batch-layout.js';

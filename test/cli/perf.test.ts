@@ -183,27 +183,59 @@ describe('rivulet perf', () => {
 
   test('--warmup-records sends that many more, unmeasured, before the measured run', async () => {
     const res = await rivulet(
-      ['perf', 'produce', '--topic', 'perf-warm', '--records', '3000', '--record-size', '10', '--warmup-records', '2000', '--json', '-b', broker.url],
+      [
+        'perf',
+        'produce',
+        '--topic',
+        'perf-warm',
+        '--records',
+        '3000',
+        '--record-size',
+        '10',
+        '--warmup-records',
+        '2000',
+        '--json',
+        '-b',
+        broker.url,
+      ],
       { timeoutMs: 60_000 },
     );
     assert.equal(res.code, 0, res.stderr);
     const p = JSON.parse(res.stdout) as { records: number; settings: Record<string, number> };
     assert.equal(p.records, 3000, 'only the measured records are counted');
     assert.equal(p.settings.warmupRecords, 2000);
-    assert.ok(p.settings.clientLoopDelayMaxMs! >= p.settings.clientLoopDelayP99Ms! && p.settings.clientLoopDelayP99Ms! >= 0);
+    assert.ok(
+      p.settings.clientLoopDelayMaxMs! >= p.settings.clientLoopDelayP99Ms! && p.settings.clientLoopDelayP99Ms! >= 0,
+    );
     assert.match(res.stderr, /warming up: 2000 records/);
     // Both phases reached the topic.
-    const consumed = await rivulet(['perf', 'consume', '--topic', 'perf-warm', '--records', '5000', '--json', '-b', broker.url], {
-      timeoutMs: 60_000,
-    });
+    const consumed = await rivulet(
+      ['perf', 'consume', '--topic', 'perf-warm', '--records', '5000', '--json', '-b', broker.url],
+      {
+        timeoutMs: 60_000,
+      },
+    );
     assert.equal(consumed.code, 0, consumed.stderr);
     assert.equal((JSON.parse(consumed.stdout) as { records: number }).records, 5000);
   });
 
-  test('--buffer-memory bounds the records in flight (default: Kafka\'s 32 MiB)', async () => {
+  test("--buffer-memory bounds the records in flight (default: Kafka's 32 MiB)", async () => {
     const run = async (topic: string, extra: string[]) => {
       const res = await rivulet(
-        ['perf', 'produce', '--topic', topic, '--records', '30000', '--record-size', '1000', ...extra, '--json', '-b', broker.url],
+        [
+          'perf',
+          'produce',
+          '--topic',
+          topic,
+          '--records',
+          '30000',
+          '--record-size',
+          '1000',
+          ...extra,
+          '--json',
+          '-b',
+          broker.url,
+        ],
         { timeoutMs: 60_000 },
       );
       assert.equal(res.code, 0, res.stderr);
@@ -213,11 +245,25 @@ describe('rivulet perf', () => {
     const small = await run('perf-buffer-small', ['--buffer-memory', '2048000']);
     assert.equal(small.records, 30_000);
     assert.equal(small.settings.bufferMemory, 2_048_000);
-    assert.ok(small.settings.peakInFlightRecords! >= 1000 && small.settings.peakInFlightRecords! <= 2000, String(small.settings.peakInFlightRecords));
+    assert.ok(
+      small.settings.peakInFlightRecords! >= 1000 && small.settings.peakInFlightRecords! <= 2000,
+      String(small.settings.peakInFlightRecords),
+    );
     const dflt = await run('perf-buffer-default', []);
     assert.equal(dflt.settings.bufferMemory, 32 * 1024 * 1024);
     assert.ok(dflt.settings.peakInFlightRecords! >= 1000 && dflt.settings.peakInFlightRecords! <= 30_000);
-    const bad = await rivulet(['perf', 'produce', '--topic', 't', '--records', '1', '--record-size', '1', '--buffer-memory', '10']);
+    const bad = await rivulet([
+      'perf',
+      'produce',
+      '--topic',
+      't',
+      '--records',
+      '1',
+      '--record-size',
+      '1',
+      '--buffer-memory',
+      '10',
+    ]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--buffer-memory/);
   });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { headersObject, normalizeMessage } from '../../src/client/bytes.js';
+import { headersObject, messageFields, readMessage } from '../../src/client/bytes.js';
 import { brokerUrl } from '../../src/client/cluster.js';
 import { murmur2String, StickyPartitioner } from '../../src/client/partitioner.js';
 import { nextSequence, restamp } from '../../src/client/producer-identity.js';
@@ -20,7 +20,19 @@ describe('client units', () => {
 
   it('murmur2 of a string key equals murmur2 of its UTF-8 bytes (ASCII fast path and not)', () => {
     const utf8 = new TextEncoder();
-    for (const s of ['', 'a', 'ab', 'abc', 'abcd', 'foobar', 'key-12345', 'héllo', '日本語キー', '🙂x', 'x'.repeat(101)]) {
+    for (const s of [
+      '',
+      'a',
+      'ab',
+      'abc',
+      'abcd',
+      'foobar',
+      'key-12345',
+      'héllo',
+      '日本語キー',
+      '🙂x',
+      'x'.repeat(101),
+    ]) {
       assert.equal(murmur2String(s), murmur2(utf8.encode(s)), JSON.stringify(s));
     }
   });
@@ -46,7 +58,10 @@ describe('client units', () => {
       const base = Math.min(1_000, 100 * 2 ** attempt);
       for (let n = 0; n < 20; n++) {
         const ms = backoffMs(policy, attempt);
-        assert.ok(ms >= Math.floor(base * 0.8) && ms <= Math.min(1_000, Math.ceil(base * 1.2)), `attempt ${attempt}: ${ms}`);
+        assert.ok(
+          ms >= Math.floor(base * 0.8) && ms <= Math.min(1_000, Math.ceil(base * 1.2)),
+          `attempt ${attempt}: ${ms}`,
+        );
       }
     }
     assert.deepEqual(retryPolicy(), DEFAULT_RETRY);
@@ -84,7 +99,11 @@ describe('client units', () => {
   });
 
   it('re-stamping a batch with a new epoch and sequence keeps it valid', () => {
-    const batch = encodeRecordBatch([{ value: 'a' }, { value: 'b' }], { producerId: 7, producerEpoch: 0, baseSequence: 40 });
+    const batch = encodeRecordBatch([{ value: 'a' }, { value: 'b' }], {
+      producerId: 7,
+      producerEpoch: 0,
+      baseSequence: 40,
+    });
     restamp(batch, 7, 1, 0);
     const [decoded] = decodeRecordBatches(batch, { verifyCrc: true });
     assert.equal(decoded!.producerId, 7);
@@ -99,17 +118,27 @@ describe('client units', () => {
   });
 
   it('messages are checked with the path of the bad field', () => {
-    const size = { bytes: 0 };
-    const r = normalizeMessage({ key: 'k', value: 'vv', headers: { a: 'x' }, timestamp: '1700000000000' }, 5, 'messages', 0, size);
+    const r = messageFields();
+    readMessage({ key: 'k', value: 'vv', headers: { a: 'x' }, timestamp: '1700000000000' }, 5, 'messages', 0, r);
     assert.equal(r.timestamp, 1_700_000_000_000);
-    assert.ok(size.bytes >= 3);
-    assert.equal(normalizeMessage({ value: null }, 5, 'messages', 0, size).timestamp, 5);
-    assert.throws(() => normalizeMessage({ value: 1 as unknown as string }, 0, 'messages', 2, size), { path: 'messages/2/value' });
-    assert.throws(() => normalizeMessage({ key: {} as string, value: 'v' }, 0, 'messages', 0, size), { path: 'messages/0/key' });
-    assert.throws(() => normalizeMessage({ value: 'v', timestamp: 'soon' }, 0, 'messages', 0, size), { path: 'messages/0/timestamp' });
-    const repeated = normalizeMessage({ value: 'v', headers: { a: ['1', '2'], b: 'x' } }, 0, 'm', 0, size);
+    assert.equal(r.key, 'k');
+    assert.ok(r.bytes >= 3);
+    readMessage({ value: null }, 5, 'messages', 0, r);
+    assert.equal(r.timestamp, 5);
+    assert.equal(r.key, null, 'the fields of the message before are not left behind');
+    assert.equal(r.headers, undefined);
+    assert.throws(() => readMessage({ value: 1 as unknown as string }, 0, 'messages', 2, r), {
+      path: 'messages/2/value',
+    });
+    assert.throws(() => readMessage({ key: {} as string, value: 'v' }, 0, 'messages', 0, r), {
+      path: 'messages/0/key',
+    });
+    assert.throws(() => readMessage({ value: 'v', timestamp: 'soon' }, 0, 'messages', 0, r), {
+      path: 'messages/0/timestamp',
+    });
+    readMessage({ value: 'v', headers: { a: ['1', '2'], b: 'x' } }, 0, 'm', 0, r);
     assert.deepEqual(
-      (repeated.headers as { key: string }[]).map((h) => h.key),
+      (r.headers as unknown as { key: string }[]).map((h) => h.key),
       ['a', 'a', 'b'],
     );
   });

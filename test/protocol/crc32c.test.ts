@@ -88,3 +88,21 @@ test('the word-at-a-time path agrees with a bitwise CRC at every alignment and l
     }
   }
 });
+
+test('crc32cCombine: the CRC of A ‖ B from the CRCs of A and B, at every kind of split', async () => {
+  const { crc32cCombine } = await import('../../src/protocol/crc32c-combine.js');
+  const data = new Uint8Array(3 * 1024 * 1024 + 77);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 2654435761) >>> 24;
+  const whole = crc32c(data);
+  for (const cut of [0, 1, 7, 61, 4096, 1024 * 1024, data.length - 1, data.length]) {
+    const a = data.subarray(0, cut);
+    const b = data.subarray(cut);
+    assert.equal(crc32cCombine(crc32c(a), crc32c(b), b.length), whole, `cut at ${cut}`);
+  }
+  // Three parts, combined left to right, as the producer does run by run.
+  const parts = [data.subarray(0, 100), data.subarray(100, 70_000), data.subarray(70_000)];
+  let crc = crc32c(parts[0]!);
+  for (const p of parts.slice(1)) crc = crc32cCombine(crc, crc32c(p), p.length);
+  assert.equal(crc, whole);
+  assert.equal(crc32cCombine(bitwiseCrc32c(ascii('1234')), bitwiseCrc32c(ascii('56789')), 5), 0xe3069283);
+});

@@ -81,10 +81,7 @@ export async function runProduce(s: ProduceSettings, live: (line: string) => voi
       s.throughput === undefined ? undefined : new TokenBucket(s.throughput, Math.max(perSend, s.throughput / 20));
     const recordBytes = s.recordSize + keyBytes;
     const bufferMemory = s.bufferMemory ?? DEFAULT_BUFFER_MEMORY;
-    const maxOutstanding = Math.max(
-      perSend,
-      Math.floor(bufferMemory / Math.max(1, recordBytes + 24)),
-    );
+    const maxOutstanding = Math.max(perSend, Math.floor(bufferMemory / Math.max(1, recordBytes + 24)));
     const outstanding = new Array<number>(producers.length).fill(0);
     let inFlight = 0;
     /** The most records sent and not yet acknowledged at once, over every connection (measured run). */
