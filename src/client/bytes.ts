@@ -137,6 +137,32 @@ export function readMessage(m: Message, now: number, base: string, i: number, ou
   out.bytes = bytes;
 }
 
+/**
+ * A copy of a message whose bytes the caller may change once send() returns (its Uint8Array key,
+ * value and header values copied); anything else is kept as it is, for readMessage to check.
+ */
+export function snapshotMessage(m: Message): Message {
+  if (m === null || typeof m !== 'object') return m;
+  const copy: Message = { ...m, key: copyBytes(m.key), value: copyBytes(m.value) as Message['value'] };
+  const h = m.headers;
+  if (h !== null && typeof h === 'object' && !Array.isArray(h)) {
+    const headers: Record<string, unknown> = {};
+    for (const k of Object.keys(h)) {
+      const v = (h as Record<string, unknown>)[k];
+      const value = Array.isArray(v) ? v.map(copyBytes) : copyBytes(v);
+      // defineProperty: a header named `__proto__` stays data.
+      Object.defineProperty(headers, k, { value, enumerable: true, writable: true, configurable: true });
+    }
+    copy.headers = headers as MessageHeadersInput;
+  }
+  return copy;
+}
+
+/** A copy of bytes (not Buffer#slice: that is a view), anything else as it is. */
+function copyBytes<T>(v: T): T {
+  return (v instanceof Uint8Array ? new Uint8Array(v) : v) as T;
+}
+
 function normalizeHeaders(input: MessageHeadersInput, path: string): { headers: RecordInput['headers']; size: number } {
   if (typeof input !== 'object' || Array.isArray(input)) throw bad(path, 'must be an object of header values');
   let size = 0;

@@ -10,7 +10,7 @@ import type { RecordInput } from '../protocol/record-batch.js';
 import { Accumulator, type OutgoingBatch, RECORD_OVERHEAD_ESTIMATE, type WireAcks } from './accumulator.js';
 import { BatchBufferPool } from './batch-buffers.js';
 import { type RecordColumns, writeRun } from './batch-writing.js';
-import { messageFields, readMessage } from './bytes.js';
+import { messageFields, readMessage, snapshotMessage } from './bytes.js';
 import type { Cluster, TopicInfo } from './cluster.js';
 import { checkPartition, customPartition, StickyPartitioner } from './partitioner.js';
 import { ProducerIdentity } from './producer-identity.js';
@@ -141,7 +141,7 @@ export class Producer {
     const acks = batch?.acks === undefined ? this.defaultAcks : wireAcks(batch.acks, 'acks');
     const compression =
       batch?.compression === undefined ? this.defaultCompression : checkCompression(batch.compression, 'compression');
-    const list = batch?.topicMessages;
+    let list = batch?.topicMessages;
     if (!Array.isArray(list))
       throw new RivuletError('INVALID_ARGUMENT', 'topicMessages must be an array of { topic, messages }');
     for (let i = 0; i < list.length; i++) checkTopicMessages(list[i]!, `topicMessages/${i}`);
@@ -156,6 +156,8 @@ export class Producer {
     if (cached.every((m) => m !== undefined)) {
       metas = cached as TopicInfo[];
     } else {
+      // The records are written after the wait: copy what the caller may reuse once send() returns.
+      list = list.map((tm) => ({ topic: tm.topic, messages: tm.messages.map(snapshotMessage) }));
       // A flush or close that starts meanwhile waits for this call to queue its records.
       const loading = Promise.all(list.map((tm, i) => cached[i] ?? this.topicInfo(tm.topic)));
       this.staging.add(loading);
