@@ -28,13 +28,22 @@ function loopbackFactory(partitions: number): SocketFactory {
           const topics = ((req.body as { topics: string[] | null }).topics ?? []).map((name) => ({
             name,
             errorCode: 0,
-            partitions: Array.from({ length: partitions }, (_, index) => ({ index, errorCode: 0, leaderId: 0, replicaNodes: [0], isrNodes: [0] })),
+            partitions: Array.from({ length: partitions }, (_, index) => ({
+              index,
+              errorCode: 0,
+              leaderId: 0,
+              replicaNodes: [0],
+              isrNodes: [0],
+            })),
           }));
           body = { clusterId: 'bench', controllerId: 0, brokers: [{ nodeId: 0, host: '127.0.0.1', port: 1 }], topics };
         } else if (req.apiKey === ApiKeys.InitProducerId) {
           body = { producerId: 1, producerEpoch: 0 };
         } else if (req.apiKey === ApiKeys.Produce) {
-          const b = req.body as { acks: number; topics: { name: string; partitions: { index: number; bytes: number }[] }[] };
+          const b = req.body as {
+            acks: number;
+            topics: { name: string; partitions: { index: number; bytes: number }[] }[];
+          };
           if (b.acks === 0) return;
           body = {
             topics: b.topics.map((t) => ({
@@ -71,6 +80,11 @@ export async function addClientCases(bench: Bench): Promise<() => Promise<void>>
   bench.add('producer: send 10,000 × 100 B keyed (murmur2)', async () => {
     await producer.send({ topic: 'bench', messages: keyed });
   });
+  // Buffer values, as most producers send them (serialized elsewhere); 1 KiB, the link goal's size.
+  const kib = Array.from({ length: 10_000 }, () => ({ value: Buffer.alloc(1024, 7) }));
+  bench.add('producer: send 10,000 × 1 KiB Buffer keyless', async () => {
+    await producer.send({ topic: 'bench', messages: kib });
+  });
   return () => client.close();
 }
 
@@ -83,7 +97,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   for (const task of bench.tasks) {
     const r = task.result as unknown as { latency?: { mean: number } };
     const ms = r.latency?.mean ?? 0;
-    console.log(`${task.name}: ${ms.toFixed(2)} ms per send, ${Math.round((10_000 / ms) * 1000).toLocaleString()} records/s`);
+    console.log(
+      `${task.name}: ${ms.toFixed(2)} ms per send, ${Math.round((10_000 / ms) * 1000).toLocaleString()} records/s`,
+    );
   }
   await cleanup();
 }

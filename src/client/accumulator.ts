@@ -161,14 +161,15 @@ export class OutgoingBatch {
 
   /** What sealRecordBatch needs of the records written into `body`. */
   written(): WrittenRecords {
-    this.catchUpCrc();
+    // A batch never caught up (under 64 KiB) is CRC'd whole when sealed: cheaper than combining.
+    if (this.crcEnd > RECORDS_OFFSET) this.catchUpCrc();
     const r: WrittenRecords = {
       count: this.recordCount,
       end: this.end,
       baseTimestamp: this.baseTimestamp,
       maxTimestamp: this.maxTimestamp,
     };
-    if (this.compression === 'none') r.crc = this.recordsCrc;
+    if (this.compression === 'none' && this.crcEnd > RECORDS_OFFSET) r.crc = this.recordsCrc;
     return r;
   }
 

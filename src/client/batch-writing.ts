@@ -5,15 +5,19 @@
  * record waits for the garbage collector, which at 100 B records cost 12–16 % of the records/s.
  * They are written a run at a time (consecutive records bound for one partition) in one loop.
  *
- * Each run's bytes are added to their batch's CRC right after they are written, while in cache
- * (crc32c-combine.ts has why). A new batch's buffer comes from the producer's pool (batch-buffers.ts), sized for what the send()
+ * A batch's CRC is brought up to date every 64 KiB or so of records, right after they are written,
+ * while in cache (crc32c-combine.ts has why). A new batch's buffer comes from the producer's pool (batch-buffers.ts), sized for what the send()
  * still has for that partition, up to the batch size: a send() of many records fills its buffer
  * without growing it. A batch that later sends outgrow is moved to a larger buffer.
  */
 import type { CompressionType } from '../protocol/compression.js';
 import { measureRecord, type RecordInput, writeMeasuredRecord } from '../protocol/record-batch.js';
 import { RECORDS_OFFSET } from '../protocol/record-batch-layout.js';
+import { encodeVarint, encodeVarlong, sizeOfVarint, sizeOfVarlong } from '../protocol/varint.js';
 import type { Accumulator, OutgoingBatch, PartitionQueue, WireAcks } from './accumulator.js';
+
+/** Bytes written and not yet CRC'd after which a run brings its batch's CRC up to date: well within a core's L2. */
+const CRC_SPAN = 64 * 1024;
 
 /** A send()'s records, checked (bytes.ts readMessage), one slot per record. */
 export interface RecordColumns {
@@ -30,14 +34,16 @@ export interface RecordColumns {
 }
 
 /**
- * Writes records [from, to) into `q`'s batches, in order, and stops after a record that completes
- * a batch (the sticky partition moves on then: the caller chooses again). Returns the index after
- * the last record written. `room` is about the bytes the send() has for `q` from `from` on.
+ * Writes records order[from], …, order[to - 1] into `q`'s batches, in that order, and stops after a
+ * record that completes a batch (the sticky partition moves on then: the caller chooses again).
+ * Returns the position in `order` after the last record written. `room` is about the bytes the
+ * send() has for `q` from `from` on.
  */
 export function writeRun(
   acc: Accumulator,
   q: PartitionQueue,
   c: RecordColumns,
+  order: Int32Array,
   from: number,
   to: number,
   room: number,
@@ -47,15 +53,20 @@ export function writeRun(
 ): number {
   let batch = acc.openBatch(q, acks, compression);
   const { keys, values, headers, stamps } = c;
-  for (let i = from; i < to; i++) {
+  for (let k = from; k < to; k++) {
+    const i = order[k]!;
     const key = keys[i]!;
     const value = values[i]!;
     const h = headers?.[i];
     const ts = stamps[i]!;
+    // Bytes (or null) key and value, no headers: what most records are, sized inline.
+    const plain = h === undefined && value instanceof Uint8Array && (key === null || key instanceof Uint8Array);
     let completed = false;
     let size = 0;
     if (batch !== undefined) {
-      size = measureRecord(key, value, h, ts - batch.baseTimestamp, batch.recordCount);
+      size = plain
+        ? plainSize(key as Uint8Array | null, value, ts - batch.baseTimestamp, batch.recordCount)
+        : measureRecord(key, value, h, ts - batch.baseTimestamp, batch.recordCount);
       if (batch.end + size > q.batchBytes) {
         batch.catchUpCrc();
         acc.seal(batch);
@@ -64,7 +75,7 @@ export function writeRun(
       }
     }
     if (batch === undefined) {
-      size = measureRecord(key, value, h, 0, 0);
+      size = plain ? plainSize(key as Uint8Array | null, value, 0, 0) : measureRecord(key, value, h, 0, 0);
       const capacity = Math.max(
         RECORDS_OFFSET + size,
         Math.min(q.batchBytes, Math.max(RECORDS_OFFSET + room, q.lastBatchEnd)),
@@ -73,7 +84,10 @@ export function writeRun(
     } else if (batch.end + size > batch.body!.length) {
       acc.grow(batch, batch.end + size, q.batchBytes);
     }
-    batch.end = writeMeasuredRecord(batch.body!, batch.end, key, value, h, ts - batch.baseTimestamp, batch.recordCount);
+    const delta = ts - batch.baseTimestamp;
+    batch.end = plain
+      ? writePlain(batch.body!, batch.end, key as Uint8Array | null, value, delta, batch.recordCount)
+      : writeMeasuredRecord(batch.body!, batch.end, key, value, h, delta, batch.recordCount);
     if (ts > batch.maxTimestamp) batch.maxTimestamp = ts;
     c.batches[i] = batch;
     c.indexes[i] = batch.recordCount++;
@@ -84,11 +98,57 @@ export function writeRun(
       acc.seal(batch);
       completed = true;
     }
-    if (completed) {
-      batch.catchUpCrc();
-      return i + 1;
-    }
+    if (completed) return k + 1;
   }
-  batch?.catchUpCrc();
+  // In spans, not per run: a run of one keyed record would pay a CRC call per record.
+  if (batch !== undefined && batch.end - batch.crcEnd >= CRC_SPAN) batch.catchUpCrc();
   return to;
+}
+
+/** The body length {@link plainSize} found, for {@link writePlain}. */
+let plainBody = 0;
+/** Below this many bytes a loop copies faster than `Uint8Array.set`. */
+const SMALL_COPY = 32;
+
+/**
+ * Size (length prefix included) of a record with a bytes or null key, a bytes value and no
+ * headers; {@link writePlain} writes it next.
+ */
+function plainSize(key: Uint8Array | null, value: Uint8Array, timestampDelta: number, offsetDelta: number): number {
+  plainBody =
+    2 + // attributes, headerCount 0
+    sizeOfVarlong(timestampDelta) +
+    sizeOfVarint(offsetDelta) +
+    (key === null ? 1 : sizeOfVarint(key.length) + key.length) +
+    sizeOfVarint(value.length) +
+    value.length;
+  return sizeOfVarint(plainBody) + plainBody;
+}
+
+/** Writes the record {@link plainSize} just sized at `pos`; returns its end. */
+function writePlain(
+  out: Uint8Array,
+  pos: number,
+  key: Uint8Array | null,
+  value: Uint8Array,
+  timestampDelta: number,
+  offsetDelta: number,
+): number {
+  pos = encodeVarint(plainBody, out, pos);
+  out[pos++] = 0; // attributes
+  pos = encodeVarlong(timestampDelta, out, pos);
+  pos = encodeVarint(offsetDelta, out, pos);
+  if (key === null)
+    out[pos++] = 1; // length -1
+  else pos = copyIn(key, out, encodeVarint(key.length, out, pos));
+  pos = copyIn(value, out, encodeVarint(value.length, out, pos));
+  out[pos++] = 0; // headerCount
+  return pos;
+}
+
+function copyIn(bytes: Uint8Array, out: Uint8Array, pos: number): number {
+  const n = bytes.length;
+  if (n < SMALL_COPY) for (let i = 0; i < n; i++) out[pos + i] = bytes[i]!;
+  else out.set(bytes, pos);
+  return pos + n;
 }

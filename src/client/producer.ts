@@ -247,18 +247,25 @@ export class Producer {
     for (let t = 0; t < list.length; t++) {
       const { topic, messages } = list[t]!;
       const count = metas[t]!.partitions.length;
-      const end = at + messages.length;
-      const room = roomByPartition(partitions, sizes, at, end);
-      while (at < end) {
+      const order = writingOrder(partitions, at, at + messages.length, count);
+      // Keyless records without a partition go to the sticky partition in a run: what a new batch
+      // of theirs is sized for is all of theirs left in the send.
+      let stickyLeft = 0;
+      for (let k = 0; k < order.length; k++) if (partitions[order[k]!]! < 0) stickyLeft += sizes[order[k]!]!;
+      for (let k = 0; k < order.length; ) {
         // A run: the records up to the next change of partition (or of sticky choice).
-        const chosen = partitions[at]!;
-        let runEnd = at + 1;
-        while (runEnd < end && partitions[runEnd] === chosen) runEnd++;
+        const chosen = partitions[order[k]!]!;
+        let runEnd = k + 1;
+        let runBytes = sizes[order[k]!]!;
+        while (runEnd < order.length && partitions[order[runEnd]!] === chosen) runBytes += sizes[order[runEnd++]!]!;
         const partition = chosen < 0 ? this.partitioner.partition(topic, count, null) : chosen;
         const q = this.acc.queue(topic, partition);
-        const stop = writeRun(this.acc, q, cols, at, runEnd, room.left(chosen), acks, compression, now);
-        for (; at < stop; at++) room.take(chosen, sizes[at]!);
+        const room = chosen < 0 ? stickyLeft : runBytes;
+        const stop = writeRun(this.acc, q, cols, order, k, runEnd, room, acks, compression, now);
+        if (chosen < 0) for (let j = k; j < stop; j++) stickyLeft -= sizes[order[j]!]!;
+        k = stop;
       }
+      at += messages.length;
     }
     const { batches, indexes } = cols;
     const waits = new Set<OutgoingBatch>();
@@ -331,29 +338,30 @@ function checkTopicMessages(tm: TopicMessages, path: string): void {
   }
 }
 
+/** Below this many records a send() is written in the order given, without grouping. */
+const GROUP_FROM = 16;
+
 /**
- * Bytes a send() still has for each partition of one topic, as its records are written: what a new
- * batch's buffer is sized for. Keyless records without a partition (-1) count together, since
- * they go to the sticky partition in a run.
+ * The order records [from, to) are written in: grouped by partition (stable, so each partition
+ * keeps the order given) when every record has its partition already (keyed or explicit), so a
+ * partition's records go into its batch in one run rather than one run per record; otherwise as
+ * given (keyless records follow the sticky partition, which moves as batches complete).
  */
-function roomByPartition(partitions: Int32Array, sizes: Float64Array, from: number, to: number) {
-  let sticky = 0;
-  let byPartition: Map<number, number> | undefined;
-  for (let i = from; i < to; i++) {
-    const p = partitions[i]!;
-    if (p < 0) sticky += sizes[i]!;
-    else {
-      byPartition ??= new Map();
-      byPartition.set(p, (byPartition.get(p) ?? 0) + sizes[i]!);
-    }
+function writingOrder(partitions: Int32Array, from: number, to: number, partitionCount: number): Int32Array {
+  const n = to - from;
+  const order = new Int32Array(n);
+  let grouped = n >= GROUP_FROM;
+  for (let i = from; i < to && grouped; i++) if (partitions[i]! < 0) grouped = false;
+  if (!grouped) {
+    for (let k = 0; k < n; k++) order[k] = from + k;
+    return order;
   }
-  return {
-    left: (p: number): number => (p < 0 ? sticky : (byPartition?.get(p) ?? 0)),
-    take(p: number, bytes: number): void {
-      if (p < 0) sticky -= bytes;
-      else byPartition!.set(p, byPartition!.get(p)! - bytes);
-    },
-  };
+  // A counting sort by partition.
+  const starts = new Int32Array(partitionCount + 1);
+  for (let i = from; i < to; i++) starts[partitions[i]! + 1]!++;
+  for (let p = 0; p < partitionCount; p++) starts[p + 1]! += starts[p]!;
+  for (let i = from; i < to; i++) order[starts[partitions[i]!]!++] = i;
+  return order;
 }
 
 function maxPartition(messages: Message[]): number {
