@@ -87,7 +87,7 @@ export function writeRun(
     const delta = ts - batch.baseTimestamp;
     batch.end = plain
       ? writePlain(batch.body!, batch.end, key as Uint8Array | null, value, delta, batch.recordCount)
-      : writeMeasuredRecord(batch.body!, batch.end, key, value, h, delta, batch.recordCount);
+      : writeMeasuredRecord(batch.body!, batch.end);
     if (ts > batch.maxTimestamp) batch.maxTimestamp = ts;
     c.batches[i] = batch;
     c.indexes[i] = batch.recordCount++;

@@ -268,13 +268,20 @@ function writeRecordAt(
   return pos;
 }
 
-/** The body size {@link measureRecord} found, for {@link writeMeasuredRecord}. */
-let measuredBody = 0;
+/** The record {@link measureRecord} sized last, for {@link writeMeasuredRecord} (one object, reused). */
+const measured: {
+  body: number;
+  key: RecordInput['key'];
+  value: RecordInput['value'];
+  headers: RecordInput['headers'];
+  timestampDelta: number;
+  offsetDelta: number;
+} = { body: 0, key: null, value: null, headers: undefined, timestampDelta: 0, offsetDelta: 0 };
 
 /**
  * The producer's append path, one record at a time: its full size (length prefix included) as
- * record `offsetDelta` of a batch, `timestampDelta` after the batch's base timestamp. Call
- * {@link writeMeasuredRecord} with the same record next, before anything else is encoded.
+ * record `offsetDelta` of a batch, `timestampDelta` after the batch's base timestamp. Then
+ * {@link writeMeasuredRecord} writes it, where it fits, before anything else is encoded.
  * Throws INVALID_ARGUMENT (naming `records/<offsetDelta>`) for a field of the wrong type.
  */
 export function measureRecord(
@@ -286,22 +293,25 @@ export function measureRecord(
 ): number {
   stringCount = 0;
   arenaUsed = 0;
-  measuredBody = recordBodySize(key, value, headers, timestampDelta, offsetDelta, offsetDelta);
-  return sizeOfVarint(measuredBody) + measuredBody;
+  const body = recordBodySize(key, value, headers, timestampDelta, offsetDelta, offsetDelta);
+  measured.body = body;
+  measured.key = key;
+  measured.value = value;
+  measured.headers = headers;
+  measured.timestampDelta = timestampDelta;
+  measured.offsetDelta = offsetDelta;
+  return sizeOfVarint(body) + body;
 }
 
-/** Writes the record {@link measureRecord} just measured at `pos` of `out`; returns the end. */
-export function writeMeasuredRecord(
-  out: Uint8Array,
-  pos: number,
-  key: RecordInput['key'],
-  value: RecordInput['value'],
-  headers: RecordInput['headers'],
-  timestampDelta: number,
-  offsetDelta: number,
-): number {
+/** Writes the record {@link measureRecord} just sized at `pos` of `out`; returns the end. */
+export function writeMeasuredRecord(out: Uint8Array, pos: number): number {
   stringCursor = 0;
-  const end = writeRecordAt(out, pos, measuredBody, key, value, headers, timestampDelta, offsetDelta);
+  const m = measured;
+  const end = writeRecordAt(out, pos, m.body, m.key, m.value, m.headers, m.timestampDelta, m.offsetDelta);
+  // Not kept: the caller's bytes are its own again.
+  m.key = null;
+  m.value = null;
+  m.headers = undefined;
   if (arena.length > ARENA_KEEP) arena = new Uint8Array(ARENA_INITIAL);
   return end;
 }

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { WebSocketServer } from 'ws';
-import { type Batch, type KafkaMessage, Rivulet, type RivuletError } from '../../src/client/index.js';
-import { type Fixture, sleep, startBroker, startOnPort, text } from './fixture.js';
+import { Rivulet, type RivuletError } from '../../src/client/index.js';
+import { type Fixture, readAll, sleep, startBroker, startOnPort, text } from './fixture.js';
 
 /** A port nothing listens on (bound once, then released). */
 async function closedPort(): Promise<number> {
@@ -31,18 +31,6 @@ async function silentServer(): Promise<{ port: number; connections: () => number
   };
 }
 
-async function readAll(client: Rivulet, topic: string, partition: number, count: number): Promise<KafkaMessage[]> {
-  const consumer = client.consumer({ maxWaitMs: 50 });
-  consumer.assign([{ topic, partition, offset: 'earliest' }]);
-  const out: KafkaMessage[] = [];
-  for await (const batch of consumer as AsyncIterable<Batch>) {
-    out.push(...batch.messages);
-    if (out.length >= count) break;
-  }
-  await consumer.disconnect();
-  return out;
-}
-
 describe('connections', () => {
   it('a closed port fails fast with a clear CONNECTION_ERROR', async () => {
     const port = await closedPort();
@@ -51,7 +39,10 @@ describe('connections', () => {
     await assert.rejects(client.admin().listTopics(), (err: RivuletError) => {
       assert.equal(err.code, 'CONNECTION_ERROR');
       assert.equal(err.retriable, true);
-      assert.equal(err.message, `could not connect to ws://127.0.0.1:${port}/v1: ECONNREFUSED — is the broker running?`);
+      assert.equal(
+        err.message,
+        `could not connect to ws://127.0.0.1:${port}/v1: ECONNREFUSED — is the broker running?`,
+      );
       return true;
     });
     assert.ok(Date.now() - t < 2_000);
@@ -69,7 +60,10 @@ describe('connections', () => {
     await assert.rejects(client.admin().listTopics(), (err: RivuletError) => {
       assert.equal(err.code, 'TIMEOUT');
       assert.equal(err.retriable, true);
-      assert.match(err.message, /Metadata request \(correlation id \d+\) to ws:\/\/127\.0\.0\.1:\d+\/v1 got no answer within 150 ms/);
+      assert.match(
+        err.message,
+        /Metadata request \(correlation id \d+\) to ws:\/\/127\.0\.0\.1:\d+\/v1 got no answer within 150 ms/,
+      );
       return true;
     });
     const elapsed = Date.now() - t;
@@ -86,7 +80,11 @@ describe('connections', () => {
     const server = createServer((s) => sockets.push(s));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as { port: number };
-    const client = new Rivulet({ brokers: [`ws://127.0.0.1:${port}`], connectionTimeoutMs: 150, retry: { retries: 0 } });
+    const client = new Rivulet({
+      brokers: [`ws://127.0.0.1:${port}`],
+      connectionTimeoutMs: 150,
+      retry: { retries: 0 },
+    });
     await assert.rejects(client.admin().listTopics(), (err: RivuletError) => {
       assert.equal(err.code, 'CONNECTION_ERROR');
       assert.match(err.message, /no handshake within 150 ms/);
@@ -101,7 +99,10 @@ describe('connections', () => {
     let f: Fixture;
     before(async () => {
       f = await startBroker();
-      await f.client().admin().createTopics({ topics: [{ topic: 'drops', numPartitions: 3 }] });
+      await f
+        .client()
+        .admin()
+        .createTopics({ topics: [{ topic: 'drops', numPartitions: 3 }] });
     });
     after(() => f.stop());
 
@@ -129,9 +130,17 @@ describe('connections', () => {
       assert.equal(dropped, 3, 'three answers were lost');
       for (let p = 0; p < 3; p++) {
         const offsets = results.filter((r) => r.partition === p).map((r) => r.offset);
-        assert.deepEqual(offsets, Array.from({ length: 20 }, (_, i) => i), `offsets of partition ${p}`);
+        assert.deepEqual(
+          offsets,
+          Array.from({ length: 20 }, (_, i) => i),
+          `offsets of partition ${p}`,
+        );
         const values = (await readAll(client, 'drops', p, 20)).map((m) => text(m.value));
-        assert.deepEqual(values, Array.from({ length: 20 }, (_, i) => `d${i * 3 + p}`), `partition ${p} holds each record once, in order`);
+        assert.deepEqual(
+          values,
+          Array.from({ length: 20 }, (_, i) => `d${i * 3 + p}`),
+          `partition ${p} holds each record once, in order`,
+        );
       }
     });
 
@@ -168,9 +177,15 @@ describe('connections', () => {
           await new Promise((resolve) => setImmediate(resolve));
         }
         const offsets = (await Promise.all(sends)).map((r) => r[0]!.offset);
-        assert.deepEqual(offsets, Array.from({ length: 200 }, (_, i) => i));
+        assert.deepEqual(
+          offsets,
+          Array.from({ length: 200 }, (_, i) => i),
+        );
         const values = (await readAll(client, topic, 0, 200)).map((m) => text(m.value));
-        assert.deepEqual(values, Array.from({ length: 200 }, (_, i) => `p${i}`));
+        assert.deepEqual(
+          values,
+          Array.from({ length: 200 }, (_, i) => `p${i}`),
+        );
         if (dropped === 1) return;
       }
       assert.fail('never had two produce requests in flight at once');

@@ -2,8 +2,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { Broker, type BrokerOptions } from '../../src/index.js';
-import { Rivulet, type RivuletConfig } from '../../src/client/index.js';
+import { type Batch, type KafkaMessage, Rivulet, type RivuletConfig } from '../../src/client/index.js';
 
 export interface Fixture {
   broker: Broker;
@@ -21,7 +22,13 @@ export const FAST_RETRY = { retries: 5, initialRetryTimeMs: 20, maxRetryTimeMs: 
 
 export async function startBroker(options: Partial<BrokerOptions> = {}): Promise<Fixture> {
   const dataDir = mkdtempSync(join(tmpdir(), 'rivulet-client-'));
-  const base: BrokerOptions = { port: 0, segmentBytes: 1 << 20, retentionCheckIntervalMs: 3_600_000, ...options, dataDir };
+  const base: BrokerOptions = {
+    port: 0,
+    segmentBytes: 1 << 20,
+    retentionCheckIntervalMs: 3_600_000,
+    ...options,
+    dataDir,
+  };
   const clients: Rivulet[] = [];
   const broker = await Broker.start(base);
   const f: Fixture = {
@@ -57,6 +64,58 @@ export async function startOnPort(options: BrokerOptions): Promise<Broker> {
       await sleep(50);
     }
   }
+}
+
+/** Reads a partition from the start until `count` messages arrived (none when `count` is 0). */
+export async function readAll(
+  client: Rivulet,
+  topic: string,
+  partition: number,
+  count: number,
+): Promise<KafkaMessage[]> {
+  const consumer = client.consumer({ maxWaitMs: 50 });
+  consumer.assign([{ topic, partition, offset: 'earliest' }]);
+  const out: KafkaMessage[] = [];
+  if (count > 0) {
+    for await (const batch of consumer as AsyncIterable<Batch>) {
+      out.push(...batch.messages);
+      if (out.length >= count) break;
+    }
+  }
+  await consumer.disconnect();
+  return out;
+}
+
+/** A client of `f` that counts the Produce requests it sends. */
+export function produceCounting(f: Fixture): { client: Rivulet; produceRequests(): number } {
+  let n = 0;
+  const client = f.client({
+    hooks: {
+      onRequest: (info) => {
+        if (info.apiName === 'Produce') n++;
+      },
+    },
+  });
+  return { client, produceRequests: () => n };
+}
+
+/** A broker for the enclosing suite (started before its tests, stopped after) and a client of it. */
+export function suiteBroker(): { readonly f: Fixture; readonly client: Rivulet } {
+  let f: Fixture | undefined;
+  let client: Rivulet | undefined;
+  before(async () => {
+    f = await startBroker();
+    client = f.client();
+  });
+  after(() => f?.stop());
+  return {
+    get f() {
+      return f!;
+    },
+    get client() {
+      return client!;
+    },
+  };
 }
 
 export function text(b: Uint8Array | null): string | null {

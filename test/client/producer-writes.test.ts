@@ -1,32 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Batch, KafkaMessage, Message, Rivulet } from '../../src/client/index.js';
-import { type Fixture, startBroker, text } from './fixture.js';
-
-/** Reads a partition from the start until `count` messages arrived. */
-async function readAll(client: Rivulet, topic: string, partition: number, count: number): Promise<KafkaMessage[]> {
-  const consumer = client.consumer({ maxWaitMs: 50 });
-  consumer.assign([{ topic, partition, offset: 'earliest' }]);
-  const out: KafkaMessage[] = [];
-  for await (const batch of consumer as AsyncIterable<Batch>) {
-    out.push(...batch.messages);
-    if (out.length >= count) break;
-  }
-  await consumer.disconnect();
-  return out;
-}
+import { describe, it } from 'node:test';
+import type { Message, Rivulet } from '../../src/client/index.js';
+import { produceCounting, readAll, suiteBroker, text } from './fixture.js';
 
 // Records are written into their batches during send(): these hold the SDK to what that promises.
 describe('producer: records written during send()', () => {
-  let f: Fixture;
-  let client: Rivulet;
-  before(async () => {
-    f = await startBroker();
-    client = f.client();
-  });
-  after(() => f.stop());
+  const suite = suiteBroker();
 
   it('messages and their buffers may be reused as soon as send() returns', async () => {
+    const { client } = suite;
     await client.admin().createTopics({ topics: [{ topic: 'reuse', numPartitions: 1 }] });
     // The first send to a topic waits for its metadata (not cached yet); the second does not.
     for (const topic of ['reuse', 'reuse']) await reuseRightAfterSend(client, topic);
@@ -60,15 +42,8 @@ describe('producer: records written during send()', () => {
   }
 
   it('a batch kept open across sends outgrows its first buffer; every field survives', async () => {
-    await client.admin().createTopics({ topics: [{ topic: 'grow', numPartitions: 1 }] });
-    let produceRequests = 0;
-    const counting = f.client({
-      hooks: {
-        onRequest: (info) => {
-          if (info.apiName === 'Produce') produceRequests++;
-        },
-      },
-    });
+    await suite.client.admin().createTopics({ topics: [{ topic: 'grow', numPartitions: 1 }] });
+    const { client: counting, produceRequests } = produceCounting(suite.f);
     const producer = counting.producer({ lingerMs: 10_000 });
     // One small record first (its batch gets a small buffer), then 300 records of 1 KiB: the
     // same open batch has to move to a larger buffer, more than once.
@@ -87,7 +62,7 @@ describe('producer: records written during send()', () => {
       offsets,
       Array.from({ length: 301 }, (_, i) => i),
     );
-    assert.equal(produceRequests, 1, 'one batch, one request');
+    assert.equal(produceRequests(), 1, 'one batch, one request');
     const got = await readAll(counting, 'grow', 0, 301);
     assert.equal(text(got[0]!.value), 'tiny');
     assert.equal(got[0]!.timestamp, 2000);
@@ -107,6 +82,7 @@ describe('producer: records written during send()', () => {
   });
 
   it('keyed records over many partitions and acks 0 all land, each where its key says', async () => {
+    const { client } = suite;
     await client.admin().createTopics({ topics: [{ topic: 'spread', numPartitions: 16 }] });
     const producer = client.producer();
     const messages = Array.from({ length: 2000 }, (_, i) => ({ key: `key-${i % 97}`, value: `v${i}` }));
