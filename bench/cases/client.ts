@@ -68,6 +68,8 @@ function loopbackFactory(partitions: number): SocketFactory {
 }
 
 export async function addClientCases(bench: Bench): Promise<() => Promise<void>> {
+  // As in Node with the `ws` transport: the addon's CRC-32C (the loopback transport does not load it).
+  await import('../../src/log/native.js');
   const client = new Rivulet({ brokers: ['ws://loopback:1'], socketFactory: loopbackFactory(4) });
   const producer = client.producer();
   const value = 'x'.repeat(100);

@@ -76,10 +76,9 @@ export function writeRun(
     }
     if (batch === undefined) {
       size = plain ? plainSize(key as Uint8Array | null, value, 0, 0) : measureRecord(key, value, h, 0, 0);
-      const capacity = Math.max(
-        RECORDS_OFFSET + size,
-        Math.min(q.batchBytes, Math.max(RECORDS_OFFSET + room, q.lastBatchEnd)),
-      );
+      // acks=0 buffers are not pooled (never answered): sized for this send() only.
+      const last = acks === 0 ? 0 : q.lastBatchEnd;
+      const capacity = Math.max(RECORDS_OFFSET + size, Math.min(q.batchBytes, Math.max(RECORDS_OFFSET + room, last)));
       batch = acc.newBatch(q, acks, compression, now, ts, capacity);
     } else if (batch.end + size > batch.body!.length) {
       acc.grow(batch, batch.end + size, q.batchBytes);
