@@ -3,8 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
-import { Broker, type BrokerOptions } from '../../src/index.js';
 import { type Batch, type KafkaMessage, Rivulet, type RivuletConfig } from '../../src/client/index.js';
+import { Broker, type BrokerOptions } from '../../src/index.js';
+import { testBrokerOptions } from '../helpers/broker-options.js';
 
 export interface Fixture {
   broker: Broker;
@@ -22,13 +23,7 @@ export const FAST_RETRY = { retries: 5, initialRetryTimeMs: 20, maxRetryTimeMs: 
 
 export async function startBroker(options: Partial<BrokerOptions> = {}): Promise<Fixture> {
   const dataDir = mkdtempSync(join(tmpdir(), 'rivulet-client-'));
-  const base: BrokerOptions = {
-    port: 0,
-    segmentBytes: 1 << 20,
-    retentionCheckIntervalMs: 3_600_000,
-    ...options,
-    dataDir,
-  };
+  const base = testBrokerOptions(options, dataDir);
   const clients: Rivulet[] = [];
   const broker = await Broker.start(base);
   const f: Fixture = {

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Broker, type BrokerOptions } from '../../../src/broker/broker.js';
+import { testBrokerOptions } from '../../helpers/broker-options.js';
 import { RawClient } from './raw-client.js';
 
 export function tempDir(prefix = 'rivulet-broker-'): string {
@@ -24,13 +25,7 @@ export interface Harness {
 export async function startBroker(options: Partial<BrokerOptions> = {}): Promise<Harness> {
   const dataDir = options.dataDir ?? tempDir();
   const clients: RawClient[] = [];
-  const base: BrokerOptions = {
-    port: 0,
-    segmentBytes: 1 << 20,
-    retentionCheckIntervalMs: 3_600_000,
-    ...options,
-    dataDir,
-  };
+  const base = testBrokerOptions(options, dataDir);
   const h: Harness = {
     broker: await Broker.start(base),
     dataDir,
