@@ -55,11 +55,17 @@ try {
   console.log(
     `### Produce latency at half the maximum (${recordSize} B records, ${partitions} partitions, acks=all)\n`,
   );
-  console.log('| run | records/s | p50 ms | p99 ms | p99.9 ms | max ms | broker CPU (cores, over the whole run) |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  // The flushes over 5 ms: under acks=all a send waits for one, so a disk that takes that long on
+  // more than about 1 % of them puts the p99 past 5 ms whatever the broker and client do.
+  console.log(
+    '| run | records/s | p50 ms | p99 ms | p99.9 ms | max ms | broker CPU (cores, over the whole run) | flushes over 5 ms |',
+  );
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+  const slow = (r: PerfRun) =>
+    `${r.slowFlushes} of ${r.flushes} (${((100 * r.slowFlushes) / Math.max(1, r.flushes)).toFixed(2)} %)`;
   const row = (name: string, r: PerfRun) =>
     console.log(
-      `| ${name} | ${fmtK(r.recordsPerSec)} | ${r.latencyMs.p50} | ${r.latencyMs.p99} | ${r.latencyMs.p999} | ${r.latencyMs.max} | ${(r.brokerCpu / (r.wallMs / 1000)).toFixed(2)} |`,
+      `| ${name} | ${fmtK(r.recordsPerSec)} | ${r.latencyMs.p50} | ${r.latencyMs.p99} | ${r.latencyMs.p999} | ${r.latencyMs.max} | ${(r.brokerCpu / (r.wallMs / 1000)).toFixed(2)} | ${slow(r)} |`,
     );
   for (const [i, r] of maxima.entries()) row(`maximum ${i + 1}`, r);
   for (const [i, r] of halves.entries()) row(`half (${fmtK(half)}/s) ${i + 1}, ${warmupS} s warm-up`, r);

@@ -212,13 +212,12 @@ export interface PerfRun extends PerfJson {
   brokerSys: number;
   /** fdatasync calls of the broker over the run (/metrics rivulet_fdatasync_total). */
   fsyncs: number;
+  /** The broker's flushes over the run, and how many of them took over 5 ms (acks=all waits for them). */
+  flushes: number;
+  slowFlushes: number;
   machineBusy: number;
 }
 
-/**
- * One `rivulet perf ...` run against a broker, with the client's, the broker's and the machine's CPU
- * over the client process's whole life (so start-up and connect are included in both).
- */
 /**
  * Runs fill.js against `broker`: creates `topic` with `partitions` partitions (and the topic
  * `config`, `name=value,...`), then writes `records` records of `recordSize` bytes (0: create only).
@@ -270,14 +269,22 @@ export function produceArgs(
   ];
 }
 
+const FLUSHES = 'rivulet_log_flush_duration_seconds_count';
+const FLUSHES_UNDER_5MS = 'rivulet_log_flush_duration_seconds_bucket{le="0.005"}';
+
+/**
+ * One `rivulet perf ...` run against a broker, with the client's, the broker's and the machine's CPU
+ * over the client process's whole life (so start-up and connect are included in both).
+ */
 export async function perf(broker: BrokerHandle, args: string[], timeoutMs = 120_000): Promise<PerfRun> {
-  const f0 = (await metrics(broker.port)).rivulet_fdatasync_total ?? Number.NaN;
+  const before = await metrics(broker.port);
   const b0 = procCpuSplit(broker.pid);
   const m0 = machineCpu();
   const r = await runNode([CLI, 'perf', ...args, '--brokers', broker.url, '--json'], timeoutMs);
   const b1 = procCpuSplit(broker.pid);
   const m1 = machineCpu();
-  const f1 = (await metrics(broker.port)).rivulet_fdatasync_total ?? Number.NaN;
+  const after = await metrics(broker.port);
+  const delta = (key: string) => (after[key] ?? Number.NaN) - (before[key] ?? 0);
   if (r.code !== 0) throw new Error(`perf ${args.join(' ')} failed (${r.code}): ${r.stderr.slice(-1500)}`);
   const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as PerfJson;
   return {
@@ -286,7 +293,9 @@ export async function perf(broker: BrokerHandle, args: string[], timeoutMs = 120
     clientCpu: r.cpu,
     brokerCpu: b1.user + b1.system - b0.user - b0.system,
     brokerSys: b1.system - b0.system,
-    fsyncs: f1 - f0,
+    fsyncs: delta('rivulet_fdatasync_total'),
+    flushes: delta(FLUSHES),
+    slowFlushes: delta(FLUSHES) - delta(FLUSHES_UNDER_5MS),
     machineBusy: (m1.busy - m0.busy) / Math.max(1, m1.total - m0.total),
   };
 }
