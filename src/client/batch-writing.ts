@@ -53,21 +53,29 @@ export function writeRun(
 ): number {
   let batch = acc.openBatch(q, acks, compression);
   const { keys, values, headers, stamps } = c;
+  // A record whose ASCII guess failed goes again by the general path (keeping whether it completed a batch).
+  let retried = false;
+  let completedBefore = false;
   for (let k = from; k < to; k++) {
     const i = order[k]!;
     const key = keys[i]!;
     const value = values[i]!;
     const h = headers?.[i];
     const ts = stamps[i]!;
-    // Bytes (or null) key and value, no headers: what most records are, sized inline.
-    const plain = h === undefined && value instanceof Uint8Array && (key === null || key instanceof Uint8Array);
-    let completed = false;
+    // No headers, key and value bytes, null or strings taken for ASCII (one byte a character):
+    // what most records are, sized and written inline. Anything else goes the general path.
+    const inline = !retried && h === undefined && isInlineField(key) && isInlineField(value);
+    const keyBytes = inline ? fieldLength(key) : 0;
+    const valueBytes = inline ? fieldLength(value) : 0;
+    let completed: boolean = completedBefore;
+    retried = false;
+    completedBefore = false;
     let size = 0;
     if (batch !== undefined) {
-      size = plain
-        ? plainSize(key as Uint8Array | null, value, ts - batch.baseTimestamp, batch.recordCount)
+      size = inline
+        ? inlineSize(keyBytes, valueBytes, ts - batch.baseTimestamp, batch.recordCount)
         : measureRecord(key, value, h, ts - batch.baseTimestamp, batch.recordCount);
-      if (batch.end + size > q.batchBytes) {
+      if (batch.recordCount > 0 && batch.end + size > q.batchBytes) {
         batch.catchUpCrc();
         acc.seal(batch);
         batch = undefined;
@@ -75,7 +83,7 @@ export function writeRun(
       }
     }
     if (batch === undefined) {
-      size = plain ? plainSize(key as Uint8Array | null, value, 0, 0) : measureRecord(key, value, h, 0, 0);
+      size = inline ? inlineSize(keyBytes, valueBytes, 0, 0) : measureRecord(key, value, h, 0, 0);
       // acks=0 buffers are not pooled (never answered): sized for this send() only.
       const last = acks === 0 ? 0 : q.lastBatchEnd;
       const capacity = Math.max(RECORDS_OFFSET + size, Math.min(q.batchBytes, Math.max(RECORDS_OFFSET + room, last)));
@@ -84,9 +92,17 @@ export function writeRun(
       acc.grow(batch, batch.end + size, q.batchBytes);
     }
     const delta = ts - batch.baseTimestamp;
-    batch.end = plain
-      ? writePlain(batch.body!, batch.end, key as Uint8Array | null, value, delta, batch.recordCount)
+    const end = inline
+      ? writeInline(batch.body!, batch.end, key, value, delta, batch.recordCount)
       : writeMeasuredRecord(batch.body!, batch.end);
+    if (end < 0) {
+      // Not ASCII after all: this record again, by the general path.
+      retried = true;
+      completedBefore = completed;
+      k--;
+      continue;
+    }
+    batch.end = end;
     if (ts > batch.maxTimestamp) batch.maxTimestamp = ts;
     c.batches[i] = batch;
     c.indexes[i] = batch.recordCount++;
@@ -104,45 +120,87 @@ export function writeRun(
   return to;
 }
 
-/** The body length {@link plainSize} found, for {@link writePlain}. */
-let plainBody = 0;
+/**
+ * From this many characters a string is written by TextEncoder.encodeInto straight into the
+ * batch; shorter ones by a loop that checks each character is ASCII as it writes it.
+ */
+const ENCODE_INTO_FROM = 32;
+/** The body length {@link inlineSize} found, for {@link writeInline}. */
+let inlineBody = 0;
 /** Below this many bytes a loop copies faster than `Uint8Array.set`. */
 const SMALL_COPY = 32;
+const utf8 = new TextEncoder();
+
+type Field = Uint8Array | string | null;
+
+function isInlineField(v: unknown): v is Field {
+  return v === null || typeof v === 'string' || v instanceof Uint8Array;
+}
+
+/** Bytes of a field as written inline (-1: null); a string is taken for ASCII. */
+function fieldLength(v: Field): number {
+  return v === null ? -1 : v.length;
+}
 
 /**
- * Size (length prefix included) of a record with a bytes or null key, a bytes value and no
- * headers; {@link writePlain} writes it next.
+ * Size (length prefix included) of a record without headers whose key and value take
+ * `keyBytes` and `valueBytes` (-1: null); {@link writeInline} writes it next.
  */
-function plainSize(key: Uint8Array | null, value: Uint8Array, timestampDelta: number, offsetDelta: number): number {
-  plainBody =
+function inlineSize(keyBytes: number, valueBytes: number, timestampDelta: number, offsetDelta: number): number {
+  inlineBody =
     2 + // attributes, headerCount 0
     sizeOfVarlong(timestampDelta) +
     sizeOfVarint(offsetDelta) +
-    (key === null ? 1 : sizeOfVarint(key.length) + key.length) +
-    sizeOfVarint(value.length) +
-    value.length;
-  return sizeOfVarint(plainBody) + plainBody;
+    sizeOfVarint(keyBytes) +
+    Math.max(0, keyBytes) +
+    sizeOfVarint(valueBytes) +
+    Math.max(0, valueBytes);
+  return sizeOfVarint(inlineBody) + inlineBody;
 }
 
-/** Writes the record {@link plainSize} just sized at `pos`; returns its end. */
-function writePlain(
+/**
+ * Writes the record {@link inlineSize} just sized at `pos`; returns its end, or -1 when a string
+ * turned out not to be ASCII (more bytes than characters): nothing past `pos` counts then.
+ */
+function writeInline(
   out: Uint8Array,
   pos: number,
-  key: Uint8Array | null,
-  value: Uint8Array,
+  key: Field,
+  value: Field,
   timestampDelta: number,
   offsetDelta: number,
 ): number {
-  pos = encodeVarint(plainBody, out, pos);
+  pos = encodeVarint(inlineBody, out, pos);
   out[pos++] = 0; // attributes
   pos = encodeVarlong(timestampDelta, out, pos);
   pos = encodeVarint(offsetDelta, out, pos);
-  if (key === null)
-    out[pos++] = 1; // length -1
-  else pos = copyIn(key, out, encodeVarint(key.length, out, pos));
-  pos = copyIn(value, out, encodeVarint(value.length, out, pos));
+  pos = writeField(key, out, pos);
+  if (pos < 0) return -1;
+  pos = writeField(value, out, pos);
+  if (pos < 0) return -1;
   out[pos++] = 0; // headerCount
   return pos;
+}
+
+/** A field with its length prefix; -1 for a string that is not ASCII. */
+function writeField(v: Field, out: Uint8Array, pos: number): number {
+  if (v === null) {
+    out[pos] = 1; // length -1
+    return pos + 1;
+  }
+  const n = v.length;
+  pos = encodeVarint(n, out, pos);
+  if (typeof v !== 'string') return copyIn(v, out, pos);
+  if (n >= ENCODE_INTO_FROM) {
+    const { read, written } = utf8.encodeInto(v, out.subarray(pos, pos + n));
+    return read === n && written === n ? pos + n : -1;
+  }
+  for (let i = 0; i < n; i++) {
+    const c = v.charCodeAt(i);
+    if (c >= 0x80) return -1;
+    out[pos + i] = c;
+  }
+  return pos + n;
 }
 
 function copyIn(bytes: Uint8Array, out: Uint8Array, pos: number): number {

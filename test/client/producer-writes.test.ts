@@ -81,6 +81,42 @@ describe('producer: records written during send()', () => {
     await counting.close();
   });
 
+  it('string keys and values: ASCII ones written as they are, others (é, emoji, a lone surrogate) as UTF-8', async () => {
+    const { client } = suite;
+    await client.admin().createTopics({ topics: [{ topic: 'strings', numPartitions: 1 }] });
+    const values = [
+      'a'.repeat(40),
+      `${'a'.repeat(39)}é`,
+      'é'.repeat(40),
+      `${'x'.repeat(50)}🙂${'y'.repeat(50)}`,
+      `${'z'.repeat(40)}\ud800`,
+      'b'.repeat(5000),
+      'short',
+      'é',
+      '',
+      null,
+    ];
+    // Keys in turn: none, bytes, an ASCII string, a string that is not ASCII.
+    const keyOf = (i: number) => [null, Buffer.from(`k${i}`), `k${i}`, `ключ-${i}`][i % 4]!;
+    const producer = client.producer({ lingerMs: 10_000 });
+    const messages = values.map((value, i) => ({ key: keyOf(i), value }));
+    const sent = producer.send({ topic: 'strings', messages });
+    await producer.flush();
+    assert.equal((await sent).length, values.length);
+    const got = await readAll(client, 'strings', 0, values.length);
+    // A lone surrogate has no UTF-8 form: TextEncoder writes U+FFFD, as for every other string.
+    const utf8 = (v: string | Buffer | null) =>
+      v === null ? null : new TextDecoder().decode(typeof v === 'string' ? new TextEncoder().encode(v) : v);
+    assert.deepEqual(
+      got.map((m) => text(m.value)),
+      values.map(utf8),
+    );
+    assert.deepEqual(
+      got.map((m) => text(m.key)),
+      values.map((_, i) => utf8(keyOf(i))),
+    );
+  });
+
   it('keyed records over many partitions and acks 0 all land, each where its key says', async () => {
     const { client } = suite;
     await client.admin().createTopics({ topics: [{ topic: 'spread', numPartitions: 16 }] });
