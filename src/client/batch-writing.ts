@@ -11,7 +11,7 @@
  * without growing it. A batch that later sends outgrow is moved to a larger buffer.
  */
 import type { CompressionType } from '../protocol/compression.js';
-import { measureRecord, type RecordInput, writeMeasuredRecord } from '../protocol/record-batch.js';
+import { measureRecord, type RecordInput, writeBytes, writeMeasuredRecord } from '../protocol/record-batch.js';
 import { RECORDS_OFFSET } from '../protocol/record-batch-layout.js';
 import { encodeVarint, encodeVarlong, sizeOfVarint, sizeOfVarlong } from '../protocol/varint.js';
 import type { Accumulator, OutgoingBatch, PartitionQueue, WireAcks } from './accumulator.js';
@@ -127,8 +127,6 @@ export function writeRun(
 const ENCODE_INTO_FROM = 32;
 /** The body length {@link inlineSize} found, for {@link writeInline}. */
 let inlineBody = 0;
-/** Below this many bytes a loop copies faster than `Uint8Array.set`. */
-const SMALL_COPY = 32;
 const utf8 = new TextEncoder();
 
 type Field = Uint8Array | string | null;
@@ -188,9 +186,9 @@ function writeField(v: Field, out: Uint8Array, pos: number): number {
     out[pos] = 1; // length -1
     return pos + 1;
   }
+  if (typeof v !== 'string') return writeBytes(v, out, pos);
   const n = v.length;
   pos = encodeVarint(n, out, pos);
-  if (typeof v !== 'string') return copyIn(v, out, pos);
   if (n >= ENCODE_INTO_FROM) {
     const { read, written } = utf8.encodeInto(v, out.subarray(pos, pos + n));
     return read === n && written === n ? pos + n : -1;
@@ -200,12 +198,5 @@ function writeField(v: Field, out: Uint8Array, pos: number): number {
     if (c >= 0x80) return -1;
     out[pos + i] = c;
   }
-  return pos + n;
-}
-
-function copyIn(bytes: Uint8Array, out: Uint8Array, pos: number): number {
-  const n = bytes.length;
-  if (n < SMALL_COPY) for (let i = 0; i < n; i++) out[pos + i] = bytes[i]!;
-  else out.set(bytes, pos);
   return pos + n;
 }

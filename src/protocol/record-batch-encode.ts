@@ -178,7 +178,8 @@ function writeString(s: string, buf: Uint8Array, pos: number): number {
   return pos + n;
 }
 
-function writeBytes(v: Uint8Array, buf: Uint8Array, pos: number): number {
+/** Writes bytes with their length prefix at `pos`; returns the end. */
+export function writeBytes(v: Uint8Array, buf: Uint8Array, pos: number): number {
   const n = v.length;
   if (n < VARINT_ONE_BYTE_LIMIT) buf[pos++] = n << 1;
   else pos = encodeVarint(n, buf, pos);

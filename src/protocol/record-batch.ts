@@ -30,6 +30,7 @@ export {
   sealRecordBatch,
   utf8Length,
   type WrittenRecords,
+  writeBytes,
   writeMeasuredRecord,
 } from './record-batch-encode.js';
 export * from './record-batch-layout.js';
