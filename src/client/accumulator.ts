@@ -44,8 +44,8 @@ export class OutgoingBatch {
   body: Uint8Array | undefined;
   end = RECORDS_OFFSET;
   /**
-   * The CRC-32C of the records up to `crcEnd`, brought up to date after each run of records is
-   * written, while they are in cache (batch-writing.ts); uncompressed batches only.
+   * The CRC-32C of the records up to `crcEnd`, brought up to date every 64 KiB or so of records
+   * while they are in cache (batch-writing.ts); uncompressed batches only.
    */
   recordsCrc = 0;
   crcEnd = RECORDS_OFFSET;

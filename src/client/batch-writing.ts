@@ -4,11 +4,15 @@
  * columns (one array per field, filled by the producer from the checked messages): no object per
  * record waits for the garbage collector, which at 100 B records cost 12–16 % of the records/s.
  * They are written a run at a time (consecutive records bound for one partition) in one loop.
+ * Records without headers are sized and written inline, strings taken for ASCII (and written again
+ * by the general path, record-batch-encode.ts, when they are not).
  *
  * A batch's CRC is brought up to date every 64 KiB or so of records, right after they are written,
- * while in cache (crc32c-combine.ts has why). A new batch's buffer comes from the producer's pool (batch-buffers.ts), sized for what the send()
- * still has for that partition, up to the batch size: a send() of many records fills its buffer
- * without growing it. A batch that later sends outgrow is moved to a larger buffer.
+ * while in cache (crc32c-combine.ts has why). A new batch's buffer comes from the producer's pool
+ * (batch-buffers.ts), sized for what the send() still has for that partition, or as large as the
+ * partition's last batch grew, up to the batch size: a send() of many records, or a steady stream
+ * of them, fills its buffer without growing it. A batch that later sends outgrow is moved to a
+ * buffer several times larger.
  */
 import type { CompressionType } from '../protocol/compression.js';
 import { measureRecord, type RecordInput, writeBytes, writeMeasuredRecord } from '../protocol/record-batch.js';
