@@ -9,6 +9,7 @@ import { RivuletError } from '../errors.js';
 import { type CompressionType, compressionName, decompress } from './compression.js';
 import { crc32c } from './crc32c.js';
 import type { RecordHeader } from './record-batch-encode.js';
+import { fields, MIN_RECORD_SIZE, readPlainRecord } from './plain-record.js';
 import {
   ATTRIBUTES_OFFSET,
   BASE_OFFSET_OFFSET,
@@ -80,8 +81,6 @@ export interface DecodeOptions {
   allowPartial?: boolean;
 }
 
-/** The smallest record: length, attributes, timestampDelta, offsetDelta, key, value, headerCount. */
-const MIN_RECORD_SIZE = 7;
 /** The smallest header: key length 0 and a null value. */
 const MIN_HEADER_SIZE = 2;
 /** Header keys up to this many bytes are tried as ASCII before falling back to TextDecoder. */
@@ -208,7 +207,17 @@ export type RecordBuilder<T> = (
   attributes: number,
 ) => T;
 
-const decodedRecord: RecordBuilder<DecodedRecord> = (data, offset, timestamp, keyFrom, keyLength, valueFrom, valueLength, headers, attributes) => ({
+const decodedRecord: RecordBuilder<DecodedRecord> = (
+  data,
+  offset,
+  timestamp,
+  keyFrom,
+  keyLength,
+  valueFrom,
+  valueLength,
+  headers,
+  attributes,
+) => ({
   offset,
   timestamp,
   key: keyLength < 0 ? null : data.subarray(keyFrom, keyFrom + keyLength),
@@ -320,48 +329,66 @@ function decodeRecords<T>(
   const { baseOffset, baseTimestamp, maxTimestamp } = header;
   const c: VarintCursor = { buf: data, pos: start, end: stop };
   for (let i = 0; i < count; i++) {
-    c.end = stop;
-    const at = c.pos;
-    const length = readLength(c, where, i, of);
-    const recordEnd = c.pos + length;
-    if (length < MIN_RECORD_SIZE - 1 || recordEnd > stop) {
-      throw corrupt(`${where}, record ${i} at byte ${at}${of}: length ${length} does not fit`);
-    }
-    c.end = recordEnd;
-    try {
-      const attributes = data[c.pos++]!;
-      const timestampDelta = readVarlong(c);
-      const offsetDelta = readVarint(c);
-      const keyLength = readLengthOf(c);
-      const keyFrom = c.pos;
-      if (keyLength > 0) c.pos += keyLength;
-      const valueLength = readLengthOf(c);
-      const valueFrom = c.pos;
-      if (valueLength > 0) c.pos += valueLength;
-      let headers: RecordHeader[] | null = null;
-      if (c.pos < recordEnd && data[c.pos] === 0) c.pos++; // headerCount 0, the common case
-      else headers = readHeaders(c, data);
-      if (c.pos !== recordEnd) throw corrupt(`${recordEnd - c.pos} bytes left over inside the record`);
-      out.push(
-        build(
-          data,
-          baseOffset + offsetDelta,
-          logAppendTime ? maxTimestamp : baseTimestamp + timestampDelta,
-          keyFrom,
-          keyLength,
-          valueFrom,
-          valueLength,
-          headers,
-          attributes,
-        ),
-      );
-    } catch (err) {
-      throw located(err, `${where}, record ${i} at byte ${at}${of}`);
-    }
+    const headers = readPlainRecord(data, c.pos, stop) ? null : readRecord(c, data, stop, where, i, of);
+    out.push(
+      build(
+        data,
+        baseOffset + fields.offsetDelta,
+        logAppendTime ? maxTimestamp : baseTimestamp + fields.timestampDelta,
+        fields.keyFrom,
+        fields.keyLength,
+        fields.valueFrom,
+        fields.valueLength,
+        headers,
+        fields.attributes,
+      ),
+    );
+    c.pos = fields.end;
   }
   if (c.pos !== stop) {
     throw corrupt(`${where}: ${stop - c.pos} bytes left after its ${count} records`);
   }
+}
+
+/**
+ * Reads any record at `c.pos` into {@link fields} and returns its headers (null: none), checking
+ * every field; throws CORRUPT_MESSAGE naming the record and what is wrong with it.
+ */
+function readRecord(
+  c: VarintCursor,
+  data: Uint8Array,
+  stop: number,
+  where: string,
+  i: number,
+  of: string,
+): RecordHeader[] | null {
+  const at = c.pos;
+  c.end = stop;
+  const length = readLength(c, where, i, of);
+  const recordEnd = c.pos + length;
+  if (length < MIN_RECORD_SIZE - 1 || recordEnd > stop) {
+    throw corrupt(`${where}, record ${i} at byte ${at}${of}: length ${length} does not fit`);
+  }
+  c.end = recordEnd;
+  let headers: RecordHeader[] | null = null;
+  try {
+    fields.attributes = data[c.pos++]!;
+    fields.timestampDelta = readVarlong(c);
+    fields.offsetDelta = readVarint(c);
+    fields.keyLength = readLengthOf(c);
+    fields.keyFrom = c.pos;
+    if (fields.keyLength > 0) c.pos += fields.keyLength;
+    fields.valueLength = readLengthOf(c);
+    fields.valueFrom = c.pos;
+    if (fields.valueLength > 0) c.pos += fields.valueLength;
+    if (c.pos >= recordEnd || data[c.pos] !== 0) headers = readHeaders(c, data);
+    else c.pos++; // headerCount 0, the common case
+    if (c.pos !== recordEnd) throw corrupt(`${recordEnd - c.pos} bytes left over inside the record`);
+  } catch (err) {
+    throw located(err, `${where}, record ${i} at byte ${at}${of}`);
+  }
+  fields.end = recordEnd;
+  return headers;
 }
 
 /** Reads a nullable field's length (-1 = null) and checks the field fits in the record; leaves `c.pos` at its bytes. */
