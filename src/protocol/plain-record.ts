@@ -22,7 +22,7 @@ export const fields = {
 };
 
 /**
- * The varint at `data[pos]` if it takes one or two bytes before `end` (|value| < 8,192): its
+ * The varint at `data[pos]` if it takes one to three bytes before `end` (|value| < 2^20): its
  * zigzag form shifted left by two, or'ed with its size in bytes; -1 for anything else. One number
  * back and no state aside, so the calls below inline to a few instructions each.
  */
@@ -32,8 +32,11 @@ function small(data: Uint8Array, pos: number, end: number): number {
   if (a < 0x80) return (a << 2) | 1;
   if (pos + 1 >= end) return -1;
   const b = data[pos + 1]!;
-  if (b >= 0x80) return -1;
-  return (((a & 0x7f) | (b << 7)) << 2) | 2;
+  if (b < 0x80) return (((a & 0x7f) | (b << 7)) << 2) | 2;
+  if (pos + 2 >= end) return -1;
+  const c = data[pos + 2]!;
+  if (c >= 0x80) return -1;
+  return (((a & 0x7f) | ((b & 0x7f) << 7) | (c << 14)) << 2) | 3;
 }
 
 /** The value of what {@link small} read. */
@@ -44,7 +47,7 @@ function value(r: number): number {
 
 /**
  * The common record, read at `pos` into {@link fields} without a cursor or a try: every varint in
- * one or two bytes (records under 8 KiB, deltas under 8,192), no headers, and every length within
+ * one to three bytes (records under 512 KiB, offset deltas under 2^20), no headers, and every length within
  * the record. False for anything else, with nothing read: the general path then reads that record
  * and says what is wrong with it, if anything is. Consumers spend most of their time in this loop.
  */

@@ -327,11 +327,11 @@ describe('decodeRecordBatches: damage', () => {
 });
 
 describe('decodeRecordBatches: the common-record reader and the general one', () => {
-  // Records whose varints all take one or two bytes and that have no headers are read by a
+  // Records whose varints all take one to three bytes and that have no headers are read by a
   // reader of their own (plain-record.ts); anything else by the general one. Each width and
   // shape on either side of that line must come back exactly.
   const bytes = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff);
-  const lengths = [null, 0, 1, 63, 64, 8000, 8182, 8183, 8191, 8192, 9000];
+  const lengths = [null, 0, 1, 63, 64, 8182, 8183, 8192, 1_048_560, 1_048_566, 1_048_575, 1_048_576];
 
   test('keys and values of every varint width, with and without headers, each as it went in', () => {
     const records = lengths.flatMap((n, i) => [
@@ -354,7 +354,7 @@ describe('decodeRecordBatches: the common-record reader and the general one', ()
     }
   });
 
-  test('offset deltas past 8,191 (three-byte varints) keep their offsets and values', () => {
+  test('offset deltas past 8,191 (varints of three bytes) keep their offsets and values', () => {
     const records = Array.from({ length: 9000 }, (_, i) => ({ key: null, value: bytes(4, i) }));
     const [batch] = decodeRecordBatches(encodeRecordBatch(records, { timestamp: T0 }));
     assert.equal(batch!.records.length, 9000);
