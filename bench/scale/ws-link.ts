@@ -6,12 +6,14 @@
  * under 4 MiB), `mb` MiB in all, and the clock stops when the server says it has every byte.
  * With `--child` it is the server. Each trial runs the link, then `rivulet perf produce` of 1 KiB
  * records (8 partitions, one connection, acks=all and acks=1) against a fresh broker, and the
- * ratio is taken within the trial (the machine's other load drifts between trials).
+ * ratio is taken within the trial (the machine's other load drifts between trials). Each trial ends
+ * with the disk's own ceiling for synced writes (disk-ceiling.ts), which bounds acks=all.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import uWS from 'uWebSockets.js';
 import WebSocket from 'ws';
+import { type DiskCeiling, durableWriteCeiling } from './disk-ceiling.js';
 import {
   arg,
   cleanup,
@@ -57,6 +59,7 @@ if (process.argv.includes('--child')) {
   );
   const results: { gbps: number; clientCpu: number; serverCpu: number; s: number }[] = [];
   const perfRuns: { acks: string; trial: number; r: PerfRun }[] = [];
+  const disks: DiskCeiling[] = [];
   // As many bytes as the bare link moves, so start-up (connections, JIT, first segment pages) weighs
   // the same on both sides; no warm-up is excluded.
   const n = Math.floor((mib * 1024 * 1024) / 1024);
@@ -128,6 +131,9 @@ if (process.argv.includes('--child')) {
           await b.stop();
         }
       }
+      // And what the disk itself takes when each write is synced (acks=all cannot beat it).
+      disks.push(await durableWriteCeiling(8, 1024 * 1024, mib * 1024 * 1024));
+      console.error(`disk, 1 MiB writes each fdatasync'd, 8 files: ${fmt2(disks[t]!.gbps)} GB/s`);
     }
     server.kill('SIGTERM');
   } finally {
@@ -166,16 +172,24 @@ if (process.argv.includes('--child')) {
       )} |`,
     );
   }
-  // Each trial's Rivulet runs against that trial's link, then the median of those ratios.
-  for (const acks of ['all', '1']) {
+  console.log(
+    `| disk: 1 MiB writes, each fdatasync'd, 8 files at once (the acks=all ceiling) | ${rng(
+      disks.map((d) => d.gbps),
+      fmt2,
+    )} | | |`,
+  );
+  // Each trial's Rivulet runs against that trial's link (and disk), then the median of those ratios.
+  const ratioLine = (what: string, acks: string, base: (trial: number) => number | undefined) => {
     const ratios = perfRuns
-      .filter((p) => p.acks === acks && results[p.trial] !== undefined)
-      .map((p) => p.r.mbPerSec / 1000 / results[p.trial]!.gbps);
-    if (ratios.length === 0) continue;
+      .filter((p) => p.acks === acks && base(p.trial) !== undefined)
+      .map((p) => p.r.mbPerSec / 1000 / base(p.trial)!);
+    if (ratios.length === 0) return;
     const sorted = [...ratios].sort((a, b) => a - b);
     const median = sorted[Math.floor((sorted.length - 1) / 2)]! / 2 + sorted[Math.ceil((sorted.length - 1) / 2)]! / 2;
     console.log(
-      `\nRivulet acks=${acks} / bare link, trial by trial: ${ratios.map((x) => x.toFixed(3)).join(', ')}; median ${median.toFixed(3)}.`,
+      `\nRivulet acks=${acks} / ${what}, trial by trial: ${ratios.map((x) => x.toFixed(3)).join(', ')}; median ${median.toFixed(3)}.`,
     );
-  }
+  };
+  for (const acks of ['all', '1']) ratioLine('bare link', acks, (t) => results[t]?.gbps);
+  ratioLine('disk ceiling', 'all', (t) => disks[t]?.gbps);
 }
