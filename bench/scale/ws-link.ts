@@ -9,9 +9,10 @@
  * ratio is taken within the trial (the machine's other load drifts between trials). Each trial ends
  * with the disk's own ceiling for synced writes (disk-ceiling.ts), which bounds acks=all.
  */
+
+import uWS from 'uWebSockets.js';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import uWS from 'uWebSockets.js';
 import WebSocket from 'ws';
 import { type DiskCeiling, durableWriteCeiling } from './disk-ceiling.js';
 import {
@@ -20,8 +21,8 @@ import {
   fmt1,
   fmt2,
   machineLine,
-  perf,
   type PerfRun,
+  perf,
   procCpu,
   produceArgs,
   startBroker,

@@ -8,8 +8,8 @@
 import { RivuletError } from '../errors.js';
 import { type CompressionType, compressionName, decompress } from './compression.js';
 import { crc32c } from './crc32c.js';
-import type { RecordHeader } from './record-batch-encode.js';
 import { fields, MIN_RECORD_SIZE, readPlainRecord } from './plain-record.js';
+import type { RecordHeader } from './record-batch-encode.js';
 import {
   ATTRIBUTES_OFFSET,
   BASE_OFFSET_OFFSET,
