@@ -5,10 +5,8 @@
  * sequences or timestamps. Keys and values of uncompressed batches are views into the input, not
  * copies: they stay valid only as long as the caller keeps those bytes unchanged.
  */
-import { RivuletError } from '../errors.js';
 import { type CompressionType, compressionName, decompress } from './compression.js';
 import { crc32c } from './crc32c.js';
-import { fields, MIN_RECORD_SIZE, readPlainRecord } from './plain-record.js';
 import type { RecordHeader } from './record-batch-encode.js';
 import {
   ATTRIBUTES_OFFSET,
@@ -39,7 +37,8 @@ import {
   TIMESTAMP_TYPE_MASK,
   TRANSACTIONAL_FLAG_MASK,
 } from './record-batch-layout.js';
-import { readVarint, readVarlong, type VarintCursor } from './varint.js';
+import { corrupt, fields, MIN_RECORD_SIZE, readPlainRecord, readRecord } from './record-read.js';
+import type { VarintCursor } from './varint.js';
 
 export interface DecodedRecord {
   offset: number;
@@ -79,17 +78,6 @@ export interface DecodeOptions {
   verifyCrc?: boolean;
   /** Ignore a trailing partial batch, as Kafka consumers do with a fetch cut at maxBytes. Default true. */
   allowPartial?: boolean;
-}
-
-/** The smallest header: key length 0 and a null value. */
-const MIN_HEADER_SIZE = 2;
-/** Header keys up to this many bytes are tried as ASCII before falling back to TextDecoder. */
-const SHORT_STRING = 32;
-
-const utf8 = new TextDecoder();
-
-function corrupt(message: string): RivuletError {
-  return new RivuletError('CORRUPT_MESSAGE', message);
 }
 
 /** Total bytes of the batch at `pos` (12 + batchLength). Throws CORRUPT_MESSAGE if it cannot be a batch. */
@@ -348,117 +336,4 @@ function decodeRecords<T>(
   if (c.pos !== stop) {
     throw corrupt(`${where}: ${stop - c.pos} bytes left after its ${count} records`);
   }
-}
-
-/**
- * Reads any record at `c.pos` into {@link fields} and returns its headers (null: none), checking
- * every field; throws CORRUPT_MESSAGE naming the record and what is wrong with it.
- */
-function readRecord(
-  c: VarintCursor,
-  data: Uint8Array,
-  stop: number,
-  where: string,
-  i: number,
-  of: string,
-): RecordHeader[] | null {
-  const at = c.pos;
-  c.end = stop;
-  const length = readLength(c, where, i, of);
-  const recordEnd = c.pos + length;
-  if (length < MIN_RECORD_SIZE - 1 || recordEnd > stop) {
-    throw corrupt(`${where}, record ${i} at byte ${at}${of}: length ${length} does not fit`);
-  }
-  c.end = recordEnd;
-  let headers: RecordHeader[] | null = null;
-  try {
-    fields.attributes = data[c.pos++]!;
-    fields.timestampDelta = readVarlong(c);
-    fields.offsetDelta = readVarint(c);
-    fields.keyLength = readLengthOf(c);
-    fields.keyFrom = c.pos;
-    if (fields.keyLength > 0) c.pos += fields.keyLength;
-    fields.valueLength = readLengthOf(c);
-    fields.valueFrom = c.pos;
-    if (fields.valueLength > 0) c.pos += fields.valueLength;
-    if (c.pos >= recordEnd || data[c.pos] !== 0) headers = readHeaders(c, data);
-    else c.pos++; // headerCount 0, the common case
-    if (c.pos !== recordEnd) throw corrupt(`${recordEnd - c.pos} bytes left over inside the record`);
-  } catch (err) {
-    throw located(err, `${where}, record ${i} at byte ${at}${of}`);
-  }
-  fields.end = recordEnd;
-  return headers;
-}
-
-/** Reads a nullable field's length (-1 = null) and checks the field fits in the record; leaves `c.pos` at its bytes. */
-function readLengthOf(c: VarintCursor): number {
-  const at = c.pos;
-  const n = readVarint(c);
-  if (n < -1) throw corrupt(`negative length ${n} at byte ${at}`);
-  if (c.pos + n > c.end) throw corrupt(`length ${n} at byte ${at} runs past the record`);
-  return n;
-}
-
-function readLength(c: VarintCursor, where: string, i: number, of: string): number {
-  try {
-    return readVarint(c);
-  } catch (err) {
-    throw located(err, `${where}, record ${i} length${of}`);
-  }
-}
-
-/** Prefixes a CORRUPT_MESSAGE raised deep in a record with where the record is. */
-function located(err: unknown, where: string): unknown {
-  if (err instanceof RivuletError && err.code === 'CORRUPT_MESSAGE') {
-    return new RivuletError('CORRUPT_MESSAGE', `${where}: ${err.message}`, { cause: err });
-  }
-  return err;
-}
-
-function readNullableBytes(c: VarintCursor, data: Uint8Array): Uint8Array | null {
-  const at = c.pos;
-  const n = readVarint(c);
-  if (n === -1) return null;
-  if (n < -1) throw corrupt(`negative length ${n} at byte ${at}`);
-  const from = c.pos;
-  if (from + n > c.end) throw corrupt(`length ${n} at byte ${at} runs past the record`);
-  c.pos = from + n;
-  return data.subarray(from, from + n);
-}
-
-function readHeaders(c: VarintCursor, data: Uint8Array): RecordHeader[] {
-  const at = c.pos;
-  const count = readVarint(c);
-  if (count < 0 || count > (c.end - c.pos) / MIN_HEADER_SIZE) {
-    throw corrupt(`header count ${count} at byte ${at} cannot fit in the record`);
-  }
-  const headers: RecordHeader[] = [];
-  for (let h = 0; h < count; h++) {
-    const keyAt = c.pos;
-    const keyLength = readVarint(c);
-    if (keyLength < 0) throw corrupt(`header ${h} key length ${keyLength} at byte ${keyAt} (keys cannot be null)`);
-    const from = c.pos;
-    if (from + keyLength > c.end)
-      throw corrupt(`header ${h} key length ${keyLength} at byte ${keyAt} runs past the record`);
-    c.pos = from + keyLength;
-    const key = decodeUtf8(data, from, from + keyLength);
-    const value = readNullableBytes(c, data);
-    headers.push({ key, value });
-  }
-  return headers;
-}
-
-function decodeUtf8(data: Uint8Array, from: number, to: number): string {
-  if (to - from <= SHORT_STRING) {
-    let s = '';
-    let i = from;
-    for (; i < to; i++) {
-      const b = data[i]!;
-      if (b >= 0x80) break;
-      s += String.fromCharCode(b);
-    }
-    if (i === to) return s;
-  }
-  return utf8.decode(data.subarray(from, to));
 }

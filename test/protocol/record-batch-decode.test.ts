@@ -328,8 +328,8 @@ describe('decodeRecordBatches: damage', () => {
 
 describe('decodeRecordBatches: the common-record reader and the general one', () => {
   // Records whose varints all take one to three bytes and that have no headers are read by a
-  // reader of their own (plain-record.ts); anything else by the general one. Each width and
-  // shape on either side of that line must come back exactly.
+  // reader of their own (readPlainRecord, record-read.ts); anything else by the general one.
+  // Each width and shape on either side of that line must come back exactly.
   const bytes = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff);
   const lengths = [null, 0, 1, 63, 64, 8182, 8183, 8192, 1_048_560, 1_048_566, 1_048_575, 1_048_576];
 
