@@ -56,42 +56,42 @@ function small(data: Uint8Array, pos: number, end: number): number {
 }
 
 /** The value of what {@link small} read. */
-function value(r: number): number {
+function smallValue(r: number): number {
   const z = r >>> 2;
   return (z >>> 1) ^ -(z & 1);
 }
 
 /**
  * The common record, read at `pos` into {@link fields} without a cursor or a try: every varint in
- * one to three bytes (records under 512 KiB, offset deltas under 2^20), no headers, and every length within
- * the record. False for anything else, with nothing read: the general path then reads that record
- * and says what is wrong with it, if anything is. Consumers spend most of their time in this loop.
+ * one to three bytes (records under 1 MiB, offset deltas under 2^20), no headers, and every length
+ * within the record. False for anything else, with nothing read: the general path then reads that
+ * record and says what is wrong with it, if anything is. Consumers spend most of their time here.
  */
 export function readPlainRecord(data: Uint8Array, pos: number, stop: number): boolean {
   let r = small(data, pos, stop);
   if (r < 0) return false;
-  const length = value(r);
+  const length = smallValue(r);
   let p = pos + (r & 3);
   const end = p + length;
   if (length < MIN_RECORD_SIZE - 1 || end > stop) return false;
   const attributes = data[p++]!;
   r = small(data, p, end);
   if (r < 0) return false;
-  const timestampDelta = value(r);
+  const timestampDelta = smallValue(r);
   p += r & 3;
   r = small(data, p, end);
   if (r < 0) return false;
-  const offsetDelta = value(r);
+  const offsetDelta = smallValue(r);
   p += r & 3;
   r = small(data, p, end);
   if (r < 0) return false;
-  const keyLength = value(r);
+  const keyLength = smallValue(r);
   const keyFrom = p + (r & 3);
   if (keyLength < -1) return false;
   p = keyLength > 0 ? keyFrom + keyLength : keyFrom;
   r = small(data, p, end);
   if (r < 0) return false;
-  const valueLength = value(r);
+  const valueLength = smallValue(r);
   const valueFrom = p + (r & 3);
   if (valueLength < -1) return false;
   p = valueLength > 0 ? valueFrom + valueLength : valueFrom;
