@@ -9,7 +9,7 @@
  * seconds because what it leaves out is time-bound: in the client's first ~3 s (JIT tiers, heap
  * sizing) the p99 of each second is 5–10 ms, after it 2–4 ms (the live lines show it).
  */
-import { arg, cleanup, fmtK, machineLine, perf, type PerfRun, produceArgs, startBroker } from './lib.js';
+import { arg, cleanup, fmtK, machineLine, type PerfRun, perf, produceArgs, startBroker } from './lib.js';
 
 const maxRuns = Number(arg('max-runs', '3'));
 const runs = Number(arg('runs', '4'));
@@ -58,14 +58,14 @@ try {
   // The flushes over 5 ms: under acks=all a send waits for one, so a disk that takes that long on
   // more than about 1 % of them puts the p99 past 5 ms whatever the broker and client do.
   console.log(
-    '| run | records/s | p50 ms | p99 ms | p99.9 ms | max ms | broker CPU (cores, over the whole run) | flushes over 5 ms |',
+    '| run | records/s | p50 ms | p99 ms | p99.9 ms | max ms | broker CPU (cores, over the whole run) | flushes over 5 ms | machine I/O wait |',
   );
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   const slow = (r: PerfRun) =>
     `${r.slowFlushes} of ${r.flushes} (${((100 * r.slowFlushes) / Math.max(1, r.flushes)).toFixed(2)} %)`;
   const row = (name: string, r: PerfRun) =>
     console.log(
-      `| ${name} | ${fmtK(r.recordsPerSec)} | ${r.latencyMs.p50} | ${r.latencyMs.p99} | ${r.latencyMs.p999} | ${r.latencyMs.max} | ${(r.brokerCpu / (r.wallMs / 1000)).toFixed(2)} | ${slow(r)} |`,
+      `| ${name} | ${fmtK(r.recordsPerSec)} | ${r.latencyMs.p50} | ${r.latencyMs.p99} | ${r.latencyMs.p999} | ${r.latencyMs.max} | ${(r.brokerCpu / (r.wallMs / 1000)).toFixed(2)} | ${slow(r)} | ${(100 * r.machineIowait).toFixed(1)} % |`,
     );
   for (const [i, r] of maxima.entries()) row(`maximum ${i + 1}`, r);
   for (const [i, r] of halves.entries()) row(`half (${fmtK(half)}/s) ${i + 1}, ${warmupS} s warm-up`, r);

@@ -74,12 +74,16 @@ export function procRss(pid: number): { rss: number; anon: number; file: number;
   return { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile'), shmem: kb('RssShmem') };
 }
 
-/** Whole-machine CPU counters (ticks) from /proc/stat: busy and total. */
-export function machineCpu(): { busy: number; total: number } {
+/**
+ * Whole-machine CPU counters (ticks) from /proc/stat: busy, total, and I/O wait (time a CPU sat
+ * idle while a disk request was outstanding, the broker's own flushes included: a run whose
+ * flushes were slow shows more of it).
+ */
+export function machineCpu(): { busy: number; total: number; iowait: number } {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
   const total = line.reduce((a, b) => a + b, 0);
   const idle = line[3]! + line[4]!;
-  return { busy: total - idle, total };
+  return { busy: total - idle, total, iowait: line[4]! };
 }
 
 export interface BrokerHandle {
@@ -216,6 +220,8 @@ export interface PerfRun extends PerfJson {
   flushes: number;
   slowFlushes: number;
   machineBusy: number;
+  /** The machine's share of time in I/O wait over the run (see machineCpu). */
+  machineIowait: number;
 }
 
 /**
@@ -297,6 +303,7 @@ export async function perf(broker: BrokerHandle, args: string[], timeoutMs = 120
     flushes: delta(FLUSHES),
     slowFlushes: delta(FLUSHES) - delta(FLUSHES_UNDER_5MS),
     machineBusy: (m1.busy - m0.busy) / Math.max(1, m1.total - m0.total),
+    machineIowait: (m1.iowait - m0.iowait) / Math.max(1, m1.total - m0.total),
   };
 }
 
