@@ -5,7 +5,7 @@
  * disk work with nothing else (no network, no checks, no indexes), so it bounds what any broker
  * can acknowledge durably here. Runs on libuv's thread pool, as the broker's flushes do.
  */
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { removeDir, tempDir } from './lib.js';
 
@@ -23,8 +23,9 @@ export async function durableWriteCeiling(
   const dir = tempDir('rivulet-disk-');
   const data = Buffer.alloc(chunk, 0x5a);
   const perFile = Math.floor(bytes / files / chunk);
+  const handles: FileHandle[] = [];
   try {
-    const handles = await Promise.all(Array.from({ length: files }, (_, i) => open(join(dir, `f${i}`), 'w')));
+    for (let i = 0; i < files; i++) handles.push(await open(join(dir, `f${i}`), 'w'));
     const start = performance.now();
     await Promise.all(
       handles.map(async (h) => {
@@ -35,9 +36,10 @@ export async function durableWriteCeiling(
       }),
     );
     const seconds = (performance.now() - start) / 1000;
-    await Promise.all(handles.map((h) => h.close()));
     return { gbps: (perFile * files * chunk) / seconds / 1e9, seconds };
   } finally {
+    // Also when a write fails (a full disk): no descriptor outlives the run.
+    await Promise.allSettled(handles.map((h) => h.close()));
     removeDir(dir);
   }
 }
