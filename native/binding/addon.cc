@@ -54,6 +54,24 @@ Napi::Value TrimMemoryJs(const Napi::CallbackInfo& info) {
 #endif
 }
 
+// keepLargeBlocksMapped(): boolean. Fixes glibc's mmap threshold at its default 128 KiB, which
+// also turns off its dynamic raising. glibc raises the threshold (up to 32 MiB) each time a
+// mmapped block is freed, after which megabyte-sized buffers (request and response buffers,
+// ArrayBuffer backing stores) come from the heap instead, whose pages it keeps: the broker's RSS
+// then steps up for good at its first peak. With the threshold fixed, large blocks stay mapped on
+// their own and go back to the system when freed. The broker calls it when it starts; loading the
+// addon does not, because an SDK client loads it too (for the CRC) and a library must not change
+// its host's allocator: in a consumer, fixed mapping means fresh pages, and a page fault per 4 KiB,
+// for every fetch response. False where there is no such setting (not glibc).
+Napi::Value KeepLargeBlocksMappedJs(const Napi::CallbackInfo& info) {
+#if defined(__GLIBC__)
+  static constexpr int kMmapThresholdBytes = 128 * 1024;
+  return Napi::Boolean::New(info.Env(), mallopt(M_MMAP_THRESHOLD, kMmapThresholdBytes) == 1);
+#else
+  return Napi::Boolean::New(info.Env(), false);
+#endif
+}
+
 Napi::Value Crc32cImplJs(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), Crc32cImplName()); }
 
 // crc32cImpls(): string[], every implementation this CPU runs, fastest first (tests check each).
@@ -137,20 +155,7 @@ Napi::Value PrepareSegmentJs(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-// glibc raises its mmap threshold (up to 32 MiB) each time a mmapped block is freed, after which
-// the process's megabyte-sized buffers (request and response buffers, ArrayBuffer backing
-// stores) come from the heap instead, whose pages it keeps: the broker's RSS then steps up for
-// good at its first peak. A fixed threshold (the default 128 KiB, which also turns the dynamic
-// one off) keeps large blocks mapped on their own and returned to the system when freed.
-static void FixMmapThreshold() {
-#if defined(__GLIBC__)
-  static constexpr int kMmapThresholdBytes = 128 * 1024;
-  mallopt(M_MMAP_THRESHOLD, kMmapThresholdBytes);
-#endif
-}
-
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  FixMmapThreshold();
   auto* data = new AddonData();
   env.SetInstanceData(data);
   Napi::ArrayBuffer spanBuffer = Napi::ArrayBuffer::New(env, 2 * sizeof(double));
@@ -164,6 +169,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("crc32cImpls", Napi::Function::New(env, Crc32cImplsJs, "crc32cImpls"));
   exports.Set("crc32cUsing", Napi::Function::New(env, Crc32cUsingJs, "crc32cUsing"));
   exports.Set("trimMemory", Napi::Function::New(env, TrimMemoryJs, "trimMemory"));
+  exports.Set("keepLargeBlocksMapped", Napi::Function::New(env, KeepLargeBlocksMappedJs, "keepLargeBlocksMapped"));
   exports.Set("storageErrorCodes", Napi::Function::New(env, StorageErrorCodesJs, "storageErrorCodes"));
   exports.Set("setStorageErrorClass", Napi::Function::New(env, SetStorageErrorClassJs, "setStorageErrorClass"));
   exports.Set("viewSpan", Napi::Function::New(env, ViewSpanJs, "viewSpan"));

@@ -17,7 +17,7 @@ import { hostname } from 'node:os';
 import uWS, { type TemplatedApp, type us_listen_socket } from 'uWebSockets.js';
 import { RivuletError } from '../errors.js';
 import { LogManager } from '../log/log-manager.js';
-import { TRIM_MEMORY_INTERVAL_MS, trimNativeMemory } from '../log/memory.js';
+import { keepLargeBlocksMapped, TRIM_MEMORY_INTERVAL_MS, trimNativeMemory } from '../log/memory.js';
 import {
   type BrokerConfig,
   type FlushPolicy,
@@ -117,6 +117,7 @@ export class Broker {
     const { extraHandlers = [], ...rest } = options;
     const config = validateBrokerConfig(rest);
     const flush = parseFlushPolicy(config.flush);
+    keepLargeBlocksMapped();
     const logs = LogManager.open({
       dataDir: config.dataDir,
       defaults: topicDefaults(config),

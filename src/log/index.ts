@@ -15,7 +15,7 @@ export {
   type TopicConfig,
 } from './log-config.js';
 export { LogManager, type LogManagerOptions, type PartitionRetention, type TopicLog } from './log-manager.js';
-export { TRIM_MEMORY_INTERVAL_MS, trimNativeMemory } from './memory.js';
+export { keepLargeBlocksMapped, TRIM_MEMORY_INTERVAL_MS, trimNativeMemory } from './memory.js';
 export { assertOffset, MAX_OFFSET } from './offsets.js';
 export { type AppendResult, PartitionLog, type PartitionLogOptions, type SegmentInfo } from './partition-log.js';
 export { DEFAULT_RETENTION_CHECK_INTERVAL_MS, type DeletedSegment, type RetentionResult } from './retention.js';

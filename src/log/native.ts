@@ -145,6 +145,11 @@ export interface NativeAddon {
   /** malloc_trim(0): gives the C heap's free pages back to the system; false if there was nothing to call or free. */
   trimMemory(): boolean;
   /**
+   * Fixes glibc's mmap threshold at 128 KiB (no dynamic raising), so large blocks go back to the
+   * system when freed; false where there is no such setting. For the broker's process only (memory.ts).
+   */
+  keepLargeBlocksMapped(): boolean;
+  /**
    * Which CRC-32C implementation was chosen at run time: 'avx512-vpclmulqdq' (carry-less folding,
    * also used to copy appended batches while checking them), 'sse4.2', 'armv8' or 'portable'.
    */
