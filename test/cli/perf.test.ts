@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { measureBatch, runsFor } from '../../src/cli/perf/consume-measure.js';
 import { HISTOGRAM_MAX_VALUE, Histogram } from '../../src/cli/perf/histogram.js';
+import { PerfReporter } from '../../src/cli/perf/reporter.js';
 import { TokenBucket } from '../../src/cli/perf/token-bucket.js';
+import type { KafkaMessage } from '../../src/client/index.js';
 import { rivulet, startBroker, type TestBroker } from './helpers.js';
 
 /** Within the histogram's precision: 1/128 of the value, rounded up to whole units. */
@@ -101,6 +104,53 @@ describe('perf token bucket', () => {
     assert.equal(b.waitMs(20, 0), 10);
     assert.equal(b.waitMs(100, 100), 0); // 10 + 100 ms × 1/ms, capped at the burst of 100
     assert.equal(b.waitMs(500, 100), 0); // only the burst is needed before taking 500
+  });
+});
+
+describe('perf consume: what a batch counts', () => {
+  const message = (timestamp: number, valueBytes: number, keyBytes: number | null): KafkaMessage => ({
+    key: keyBytes === null ? null : Buffer.alloc(keyBytes),
+    value: Buffer.alloc(valueBytes),
+    headers: {},
+    offset: 0,
+    timestamp,
+  });
+
+  test('records, bytes, and one latency per record, from runs of equal timestamps', () => {
+    const reporter = new PerfReporter('consumed', () => {});
+    const now = 1_000;
+    const batch = [
+      message(990, 10, null),
+      message(990, 10, 2),
+      message(990, 10, null),
+      message(995, 20, null),
+      message(995, 20, null),
+      message(999, 30, 5),
+    ];
+    let runs = runsFor(batch.length);
+    measureBatch(batch, batch.length, now, reporter, runs);
+    assert.equal(reporter.records, 6);
+    assert.equal(reporter.bytes, 30 + 2 + 40 + 30 + 5);
+    const h = reporter.total;
+    assert.equal(h.count, 6);
+    assert.equal(h.min, 1_000); // 999 → 1,000: 1 ms, in µs
+    assert.equal(h.max, 10_000);
+    assert.equal(h.mean, (3 * 10_000 + 2 * 5_000 + 1_000) / 6);
+
+    // Only the first n count; the runs' arrays grow for a larger batch and are reused otherwise.
+    measureBatch(batch, 2, now, reporter, runs);
+    assert.equal(reporter.records, 8);
+    assert.equal(h.count, 8);
+    const big = Array.from({ length: 5_000 }, (_, i) => message(900 + (i % 7), 1, null));
+    const grown = runsFor(big.length, runs);
+    assert.notEqual(grown, runs);
+    assert.equal(runsFor(10, grown), grown);
+    runs = grown;
+    measureBatch(big, big.length, now, reporter, runs);
+    assert.equal(reporter.records, 5_008);
+    assert.equal(h.count, 5_008);
+    assert.equal(runs.count[0], 5_000, 'every record starts a run when each timestamp differs from the last');
+    assert.equal(h.max, 100_000);
   });
 });
 

@@ -9,6 +9,7 @@ import type { Rivulet } from '../../client/index.js';
 import { CliError } from '../args.js';
 import { explained, openClient } from '../connect.js';
 import { explainClientError } from '../report.js';
+import { measureBatch, type Runs, runsFor } from './consume-measure.js';
 import { PerfReporter, type PerfSummary } from './reporter.js';
 
 export interface ConsumeSettings {
@@ -66,30 +67,15 @@ export async function runConsume(s: ConsumeSettings, live: (line: string) => voi
     } else {
       consumer.assign(partitions.map((partition) => ({ topic: s.topic, partition, offset: 'earliest' as const })));
     }
+    let runs: Runs | undefined;
     const running = consumer.run({
       eachBatch: ({ batch }) => {
         if (done) return;
         const now = Date.now();
         lastRecordAt = performance.now();
-        const msgs = batch.messages;
-        const n = Math.min(msgs.length, s.records - reporter.records);
-        let bytes = 0;
-        // Timestamps are in ms and runs of records share one: record each run once.
-        let runTimestamp = Number.NaN;
-        let runLength = 0;
-        for (let i = 0; i < n; i++) {
-          const m = msgs[i]!;
-          bytes += (m.value?.length ?? 0) + (m.key?.length ?? 0);
-          if (m.timestamp === runTimestamp) {
-            runLength++;
-            continue;
-          }
-          if (runLength > 0) reporter.latency((now - runTimestamp) * 1000, runLength);
-          runTimestamp = m.timestamp;
-          runLength = 1;
-        }
-        if (runLength > 0) reporter.latency((now - runTimestamp) * 1000, runLength);
-        reporter.addCounts(n, bytes);
+        const n = Math.min(batch.messages.length, s.records - reporter.records);
+        runs = runsFor(n, runs);
+        measureBatch(batch.messages, n, now, reporter, runs);
         if (reporter.records >= s.records) {
           end = performance.now();
           finish();
