@@ -91,15 +91,13 @@ export class RunLoop {
         await this.handleBatch(b, config, stale);
       } else {
         const { topic, partition } = s;
+        const pause = () => this.pauseOne(s);
         for (const message of b.messages) {
           if (this.stopped || stale() || s.paused) return;
-          await config.eachMessage!({
-            topic,
-            partition,
-            message,
-            pause: () => this.pauseOne(s),
-            heartbeat: async () => {},
-          });
+          const handled = config.eachMessage!({ topic, partition, message, pause, heartbeat });
+          // Only a promise is awaited: a handler that returns at once goes on to the next message
+          // without a trip through the microtask queue (its throw is caught below all the same).
+          if (isPromiseLike(handled)) await handled;
           if (!stale()) s.position = message.offset + 1;
         }
       }
@@ -124,7 +122,7 @@ export class RunLoop {
       resolveOffset: (offset) => {
         if (!stale() && offset + 1 > s.position) s.position = offset + 1;
       },
-      heartbeat: async () => {},
+      heartbeat,
       commitOffsetsIfNecessary: async () => {
         if (this.group !== undefined && !stale()) await this.group.commitProcessed([tpKeyOf(s)]);
       },
@@ -142,6 +140,13 @@ export class RunLoop {
     pausePartitions(this.fetcher, [{ topic: s.topic, partitions: [s.partition] }]);
     return () => resumePartitions(this.fetcher, [{ topic: s.topic, partitions: [s.partition] }]);
   }
+}
+
+/** The payloads' `heartbeat`: the group session heartbeats on its own timer, so there is nothing to do. */
+const heartbeat = async (): Promise<void> => {};
+
+function isPromiseLike(v: unknown): v is PromiseLike<unknown> {
+  return typeof (v as PromiseLike<unknown> | undefined)?.then === 'function';
 }
 
 function tpKeyOf(s: PartitionState): string {

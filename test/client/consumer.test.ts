@@ -27,7 +27,10 @@ describe('consumer', () => {
     const producer = client.producer();
     // Three batches of 10, timestamps T0 + offset * 1000.
     for (let b = 0; b < 3; b++) {
-      const messages = Array.from({ length: 10 }, (_, i) => ({ value: `r${b * 10 + i}`, timestamp: T0 + (b * 10 + i) * 1000 }));
+      const messages = Array.from({ length: 10 }, (_, i) => ({
+        value: `r${b * 10 + i}`,
+        timestamp: T0 + (b * 10 + i) * 1000,
+      }));
       await producer.send({ topic: 'replay', messages });
     }
   });
@@ -139,7 +142,13 @@ describe('consumer', () => {
     const topic = 'pausing';
     await client.admin().createTopics({ topics: [{ topic, numPartitions: 2 }] });
     const producer = client.producer();
-    await producer.send({ topic, messages: [{ partition: 0, value: 'p0-a' }, { partition: 1, value: 'p1-a' }] });
+    await producer.send({
+      topic,
+      messages: [
+        { partition: 0, value: 'p0-a' },
+        { partition: 1, value: 'p1-a' },
+      ],
+    });
     const c = client.consumer({ maxWaitMs: 50 });
     c.assign([
       { topic, partition: 0, offset: 'earliest' },
@@ -155,13 +164,22 @@ describe('consumer', () => {
     });
     await eventually(() => got.length === 2, 5_000, 'both first messages');
     assert.deepEqual(c.paused(), [{ topic, partitions: [0] }]);
-    await producer.send({ topic, messages: [{ partition: 0, value: 'p0-b' }, { partition: 1, value: 'p1-b' }] });
+    await producer.send({
+      topic,
+      messages: [
+        { partition: 0, value: 'p0-b' },
+        { partition: 1, value: 'p1-b' },
+      ],
+    });
     await eventually(() => got.includes('p1-b'), 5_000, 'p1-b');
     await sleep(200);
     assert.ok(!got.includes('p0-b'), 'a paused partition delivers nothing');
     resumeP0!();
     await eventually(() => got.includes('p0-b'), 5_000, 'p0-b after resume');
-    assert.deepEqual(got.filter((v) => v.startsWith('p0')), ['p0-a', 'p0-b']);
+    assert.deepEqual(
+      got.filter((v) => v.startsWith('p0')),
+      ['p0-a', 'p0-b'],
+    );
     assert.deepEqual(c.paused(), []);
     await c.disconnect();
     await running;
@@ -180,7 +198,9 @@ describe('consumer', () => {
   });
 
   it('a failing handler gets the same message again, then run() rejects past the retries', async () => {
-    const c = f.client({ retry: { retries: 2, initialRetryTimeMs: 10, maxRetryTimeMs: 20 } }).consumer({ maxWaitMs: 50 });
+    const c = f
+      .client({ retry: { retries: 2, initialRetryTimeMs: 10, maxRetryTimeMs: 20 } })
+      .consumer({ maxWaitMs: 50 });
     c.assign([{ topic: 'replay', partition: 0, offset: 5 }]);
     const offsets: number[] = [];
     await assert.rejects(
@@ -193,6 +213,48 @@ describe('consumer', () => {
       /handler failed/,
     );
     assert.deepEqual(offsets, [5, 6, 6, 6]);
+  });
+
+  it('a handler that is not async: its throw is retried the same way, its pause holds inside a batch', async () => {
+    const c = f
+      .client({ retry: { retries: 2, initialRetryTimeMs: 10, maxRetryTimeMs: 20 } })
+      .consumer({ maxWaitMs: 50 });
+    c.assign([{ topic: 'replay', partition: 0, offset: 5 }]);
+    const offsets: number[] = [];
+    await assert.rejects(
+      c.run({
+        eachMessage: ({ message }) => {
+          offsets.push(message.offset);
+          if (message.offset === 6) throw new Error('sync handler failed');
+        },
+      }),
+      /sync handler failed/,
+    );
+    assert.deepEqual(offsets, [5, 6, 6, 6]);
+
+    // Offsets 10..19 are one batch: a pause at 12 stops the batch there, resume goes on from 13.
+    const p = client.consumer({ maxWaitMs: 50 });
+    p.assign([{ topic: 'replay', partition: 0, offset: 10 }]);
+    const seen: number[] = [];
+    let resume: (() => void) | undefined;
+    const running = p.run({
+      eachMessage: ({ message, pause }) => {
+        seen.push(message.offset);
+        if (message.offset === 12) resume = pause();
+      },
+    });
+    await eventually(() => resume !== undefined, 5_000, 'the pause at offset 12');
+    await sleep(200);
+    assert.deepEqual(seen, [10, 11, 12]);
+    assert.equal(p.position('replay', 0), 13);
+    resume!();
+    await eventually(() => seen.length === 20, 5_000, 'offsets 13..29 after resume');
+    assert.deepEqual(
+      seen,
+      Array.from({ length: 20 }, (_, i) => 10 + i),
+    );
+    await p.disconnect();
+    await running;
   });
 
   it("offset out of range resets per autoOffsetReset; 'none' fails run()", async () => {
@@ -230,7 +292,11 @@ describe('consumer', () => {
         if (++total === 60) void c.disconnect();
       },
     });
-    for (const list of perPartition) assert.deepEqual(list, Array.from({ length: 20 }, (_, i) => i));
+    for (const list of perPartition)
+      assert.deepEqual(
+        list,
+        Array.from({ length: 20 }, (_, i) => i),
+      );
     assert.ok(maxActive > 1, 'partitions ran concurrently');
   });
 });
