@@ -5,7 +5,7 @@
  * its sequence number, so the broker never appends it twice.
  */
 import { RivuletError } from '../errors.js';
-import { type CompressionType, COMPRESSION_IDS, hasCodec } from '../protocol/compression.js';
+import { COMPRESSION_IDS, type CompressionType, hasCodec } from '../protocol/compression.js';
 import type { RecordInput } from '../protocol/record-batch.js';
 import { Accumulator, type OutgoingBatch, RECORD_OVERHEAD_ESTIMATE, type WireAcks } from './accumulator.js';
 import { BatchBufferPool } from './batch-buffers.js';
@@ -127,7 +127,8 @@ export class Producer {
   }
 
   /** Sends `record.messages` to `record.topic`; one result per message, in order. */
-  async send(record: ProducerRecord): Promise<RecordMetadata[]> {
+  send(record: ProducerRecord): Promise<RecordMetadata[]> {
+    // Not async: sendBatch's promise is returned as it is (an async wrapper adds one per call).
     return this.sendBatch({
       topicMessages: [{ topic: record?.topic, messages: record?.messages }],
       acks: record?.acks,
@@ -147,13 +148,16 @@ export class Producer {
     for (let i = 0; i < list.length; i++) checkTopicMessages(list[i]!, `topicMessages/${i}`);
     // Metadata first (usually cached), then every record is appended in one synchronous run.
     let metas: TopicInfo[];
-    const cached = list.map((tm) => {
+    const cached: (TopicInfo | undefined)[] = new Array(list.length);
+    let allCached = true;
+    for (let i = 0; i < list.length; i++) {
+      const tm = list[i]!;
       const meta = this.cluster.cachedTopic(tm.topic);
       // A partition beyond the cached count may be a new one: look again before refusing it.
-      if (meta !== undefined && maxPartition(tm.messages) >= meta.partitions.length) return undefined;
-      return meta;
-    });
-    if (cached.every((m) => m !== undefined)) {
+      if (meta === undefined || maxPartition(tm.messages) >= meta.partitions.length) allCached = false;
+      else cached[i] = meta;
+    }
+    if (allCached) {
       metas = cached as TopicInfo[];
     } else {
       // The records are written after the wait: copy what the caller may reuse once send() returns.
@@ -170,7 +174,9 @@ export class Producer {
     }
     const { batches, indexes, waits, total } = this.enqueue(list, metas, acks, compression);
     this.sender.wake();
-    await Promise.all(Array.from(waits, (b) => b.done));
+    // Mostly one batch (a send of one message, or of a run for one partition): awaited as it is.
+    if (waits.length === 1) await waits[0]!.done;
+    else await Promise.all(waits.map((b) => b.done));
     for (const b of waits) {
       if (b.children === undefined && b.error === undefined) continue;
       // Some record of this call was not written (batches are shared with other calls: look per record).
@@ -199,7 +205,7 @@ export class Producer {
     metas: TopicInfo[],
     acks: WireAcks,
     compression: CompressionType,
-  ): { batches: OutgoingBatch[]; indexes: Int32Array; waits: Set<OutgoingBatch>; total: number } {
+  ): { batches: OutgoingBatch[]; indexes: Int32Array; waits: OutgoingBatch[]; total: number } {
     // Every message is checked before any is written. Parallel arrays, one slot per message (no
     // object per message): this is the hot path of a many-message send.
     const now = Date.now();
@@ -268,14 +274,7 @@ export class Producer {
       at += messages.length;
     }
     const { batches, indexes } = cols;
-    const waits = new Set<OutgoingBatch>();
-    let last: OutgoingBatch | undefined;
-    for (let i = 0; i < total; i++) {
-      const b = batches[i]!;
-      if (b !== last) waits.add(b);
-      last = b;
-    }
-    return { batches, indexes, waits, total };
+    return { batches, indexes, waits: distinctBatches(batches, total), total };
   }
 
   /** Sends everything accumulated now (ignoring lingerMs) and waits until all of it is settled. */
@@ -362,6 +361,22 @@ function writingOrder(partitions: Int32Array, from: number, to: number, partitio
   for (let p = 0; p < partitionCount; p++) starts[p + 1]! += starts[p]!;
   for (let i = from; i < to; i++) order[starts[partitions[i]!]!++] = i;
   return order;
+}
+
+/** The distinct batches of `batches[0, total)`, in order of first appearance. */
+function distinctBatches(batches: OutgoingBatch[], total: number): OutgoingBatch[] {
+  const first = batches[0];
+  if (first === undefined) return [];
+  let last = first;
+  let seen: Set<OutgoingBatch> | undefined;
+  for (let i = 1; i < total; i++) {
+    const b = batches[i]!;
+    if (b === last) continue;
+    last = b;
+    seen ??= new Set([first]);
+    seen.add(b);
+  }
+  return seen === undefined ? [first] : [...seen];
 }
 
 function maxPartition(messages: Message[]): number {
