@@ -197,25 +197,14 @@ describe('consumer', () => {
     assert.ok(Date.now() - t < 1_000, `took ${Date.now() - t} ms`);
   });
 
-  it('a failing handler gets the same message again, then run() rejects past the retries', async () => {
-    const c = f
-      .client({ retry: { retries: 2, initialRetryTimeMs: 10, maxRetryTimeMs: 20 } })
-      .consumer({ maxWaitMs: 50 });
-    c.assign([{ topic: 'replay', partition: 0, offset: 5 }]);
-    const offsets: number[] = [];
-    await assert.rejects(
-      c.run({
-        eachMessage: async ({ message }) => {
-          offsets.push(message.offset);
-          if (message.offset === 6) throw new Error('handler failed');
-        },
-      }),
-      /handler failed/,
-    );
-    assert.deepEqual(offsets, [5, 6, 6, 6]);
-  });
-
-  it('a handler that is not async: its throw is retried the same way, its pause holds inside a batch', async () => {
+  /**
+   * Consumes 'replay' from offset 5 with two retries, handing each offset to `handle` (which the
+   * eachMessage handler returns, so a sync throw stays sync), until run() rejects with `error`.
+   */
+  async function offsetsUntilRejected(
+    handle: (offset: number) => Promise<void> | void,
+    error: RegExp,
+  ): Promise<number[]> {
     const c = f
       .client({ retry: { retries: 2, initialRetryTimeMs: 10, maxRetryTimeMs: 20 } })
       .consumer({ maxWaitMs: 50 });
@@ -225,11 +214,25 @@ describe('consumer', () => {
       c.run({
         eachMessage: ({ message }) => {
           offsets.push(message.offset);
-          if (message.offset === 6) throw new Error('sync handler failed');
+          return handle(message.offset);
         },
       }),
-      /sync handler failed/,
+      error,
     );
+    return offsets;
+  }
+
+  it('a failing handler gets the same message again, then run() rejects past the retries', async () => {
+    const offsets = await offsetsUntilRejected(async (offset) => {
+      if (offset === 6) throw new Error('handler failed');
+    }, /handler failed/);
+    assert.deepEqual(offsets, [5, 6, 6, 6]);
+  });
+
+  it('a handler that is not async: its throw is retried the same way, its pause holds inside a batch', async () => {
+    const offsets = await offsetsUntilRejected((offset) => {
+      if (offset === 6) throw new Error('sync handler failed');
+    }, /sync handler failed/);
     assert.deepEqual(offsets, [5, 6, 6, 6]);
 
     // Offsets 10..19 are one batch: a pause at 12 stops the batch there, resume goes on from 13.
