@@ -1,6 +1,7 @@
 /**
  * SDK micro-benchmarks: the producer's path from `send()` to the bytes of a Produce frame
- * (message checks, partitioning, accumulation, RecordBatch encoding, framing), against an
+ * (message checks, partitioning, accumulation, RecordBatch encoding, framing), for sends of
+ * 10,000 messages and for 10,000 sends of one message, against an
  * in-memory transport that acknowledges every produce at once, so no broker or network time is in
  * the figure; and the consumer's decoding of fetched batches into messages.
  *
@@ -88,6 +89,11 @@ export async function addClientCases(bench: Bench): Promise<() => Promise<void>>
   const kib = Array.from({ length: 10_000 }, () => ({ value: Buffer.alloc(1024, 7) }));
   bench.add('producer: send 10,000 × 1 KiB Buffer keyless', async () => {
     await producer.send({ topic: 'bench', messages: kib });
+  });
+  // One message per send(), as services often produce events; every send of the round awaited at once.
+  const singles = messages.map((m) => ({ topic: 'bench', messages: [m] }));
+  bench.add('producer: 10,000 sends of one 100 B message each', async () => {
+    await Promise.all(singles.map((record) => producer.send(record)));
   });
   // What a fetch hands the consumer: 10 batches of 1,000 records of 100 B (no key) in one Buffer,
   // decoded into messages with a Buffer view of each value (the CRCs were checked on arrival).

@@ -6,15 +6,15 @@
  */
 import { RivuletError } from '../errors.js';
 import { COMPRESSION_IDS, type CompressionType, hasCodec } from '../protocol/compression.js';
-import type { RecordInput } from '../protocol/record-batch.js';
 import { Accumulator, type OutgoingBatch, RECORD_OVERHEAD_ESTIMATE, type WireAcks } from './accumulator.js';
 import { BatchBufferPool } from './batch-buffers.js';
 import { type RecordColumns, writeRun } from './batch-writing.js';
-import { messageFields, readMessage, snapshotMessage } from './bytes.js';
+import { readMessage, snapshotMessage } from './bytes.js';
 import type { Cluster, TopicInfo } from './cluster.js';
 import { checkPartition, customPartition, StickyPartitioner } from './partitioner.js';
 import { ProducerIdentity } from './producer-identity.js';
 import { type RetryPolicy, retryPolicy, withRetry } from './retry.js';
+import { SendScratch, SHARED_SCRATCH_RECORDS } from './send-scratch.js';
 import { Sender } from './sender.js';
 import type {
   Acks,
@@ -84,6 +84,7 @@ export class Producer {
   private closing: Promise<void> | undefined;
   /** Sends still loading metadata: their records are not queued yet. */
   private readonly staging = new Set<Promise<unknown>>();
+  private readonly scratch = new SendScratch();
 
   /** Use `client.producer()`. */
   constructor(cluster: Cluster, opts: ProducerOptions = {}, onClose: (p: Producer) => void = () => {}) {
@@ -197,8 +198,8 @@ export class Producer {
   /**
    * Checks every message, then writes them all into their batches (synchronously, so a bad one
    * fails the call and sends nothing, and the caller may reuse its messages once send() returns).
-   * A method of its own so that the scratch arrays are not held across sendBatch's wait: only the
-   * batches and indexes are.
+   * A small send works in the producer's scratch columns (send-scratch.ts), released before it
+   * returns; each record's batch and index are made per call, for sendBatch's wait.
    */
   private enqueue(
     list: TopicMessages[],
@@ -206,21 +207,42 @@ export class Producer {
     acks: WireAcks,
     compression: CompressionType,
   ): { batches: OutgoingBatch[]; indexes: Int32Array; waits: OutgoingBatch[]; total: number } {
-    // Every message is checked before any is written. Parallel arrays, one slot per message (no
-    // object per message): this is the hot path of a many-message send.
-    const now = Date.now();
     let total = 0;
     for (const tm of list) total += tm.messages.length;
-    const keys: (Uint8Array | string | null)[] = new Array(total);
-    const values: (Uint8Array | string | null)[] = new Array(total);
-    const stamps = new Float64Array(total);
-    const sizes = new Float64Array(total);
-    // Headers are rare: the array exists once a message has some.
-    let headers: RecordInput['headers'][] | undefined;
-    // -1: a keyless record without a partition, placed while being queued (the sticky partition
-    // moves as batches fill).
-    const partitions = new Int32Array(total);
-    const f = messageFields();
+    const shared = total <= SHARED_SCRATCH_RECORDS && !this.scratch.busy;
+    const scratch = shared ? this.scratch : new SendScratch(total);
+    scratch.busy = true;
+    try {
+      const cols: RecordColumns = {
+        keys: scratch.keys,
+        values: scratch.values,
+        headers: undefined,
+        stamps: scratch.stamps,
+        sizes: scratch.sizes,
+        batches: new Array(total),
+        indexes: new Int32Array(total),
+      };
+      const now = Date.now();
+      this.checkMessages(list, metas, scratch, cols, now);
+      this.writeMessages(list, metas, scratch, cols, acks, compression, now);
+      return { batches: cols.batches, indexes: cols.indexes, waits: distinctBatches(cols.batches, total), total };
+    } finally {
+      if (shared) scratch.release(total);
+    }
+  }
+
+  /**
+   * Every message checked and put into the columns, one slot per message (no object per
+   * message: this is the hot path of a many-message send).
+   */
+  private checkMessages(
+    list: TopicMessages[],
+    metas: TopicInfo[],
+    scratch: SendScratch,
+    cols: RecordColumns,
+    now: number,
+  ): void {
+    const { keys, values, stamps, sizes, partitions, fields: f } = scratch;
     let at = 0;
     for (let t = 0; t < list.length; t++) {
       const { topic, messages } = list[t]!;
@@ -234,36 +256,46 @@ export class Producer {
         stamps[at] = f.timestamp;
         sizes[at] = f.bytes + RECORD_OVERHEAD_ESTIMATE;
         if (f.headers !== undefined) {
-          headers ??= new Array(total);
-          headers[at] = f.headers;
+          // Headers are rare: the column is handed on once a message has some (release() leaves
+          // it empty between sends).
+          if (cols.headers === undefined) {
+            cols.headers = scratch.headers;
+            scratch.headersUsed = true;
+          }
+          cols.headers[at] = f.headers;
         }
         partitions[at] = this.choosePartition(topic, count, f.key, m, base, i);
       }
     }
-    const cols: RecordColumns = {
-      keys,
-      values,
-      headers,
-      stamps,
-      sizes,
-      batches: new Array(total),
-      indexes: new Int32Array(total),
-    };
-    at = 0;
+  }
+
+  /** Writes the checked messages into their partitions' batches, topic by topic. */
+  private writeMessages(
+    list: TopicMessages[],
+    metas: TopicInfo[],
+    scratch: SendScratch,
+    cols: RecordColumns,
+    acks: WireAcks,
+    compression: CompressionType,
+    now: number,
+  ): void {
+    const { partitions, sizes, order } = scratch;
+    let at = 0;
     for (let t = 0; t < list.length; t++) {
       const { topic, messages } = list[t]!;
+      const n = messages.length;
       const count = metas[t]!.partitions.length;
-      const order = writingOrder(partitions, at, at + messages.length, count);
+      writingOrder(partitions, at, at + n, count, order);
       // Keyless records without a partition go to the sticky partition in a run: what a new batch
       // of theirs is sized for is all of theirs left in the send.
       let stickyLeft = 0;
-      for (let k = 0; k < order.length; k++) if (partitions[order[k]!]! < 0) stickyLeft += sizes[order[k]!]!;
-      for (let k = 0; k < order.length; ) {
+      for (let k = 0; k < n; k++) if (partitions[order[k]!]! < 0) stickyLeft += sizes[order[k]!]!;
+      for (let k = 0; k < n; ) {
         // A run: the records up to the next change of partition (or of sticky choice).
         const chosen = partitions[order[k]!]!;
         let runEnd = k + 1;
         let runBytes = sizes[order[k]!]!;
-        while (runEnd < order.length && partitions[order[runEnd]!] === chosen) runBytes += sizes[order[runEnd++]!]!;
+        while (runEnd < n && partitions[order[runEnd]!] === chosen) runBytes += sizes[order[runEnd++]!]!;
         const partition = chosen < 0 ? this.partitioner.partition(topic, count, null) : chosen;
         const q = this.acc.queue(topic, partition);
         const room = chosen < 0 ? stickyLeft : runBytes;
@@ -271,10 +303,8 @@ export class Producer {
         if (chosen < 0) for (let j = k; j < stop; j++) stickyLeft -= sizes[order[j]!]!;
         k = stop;
       }
-      at += messages.length;
+      at += n;
     }
-    const { batches, indexes } = cols;
-    return { batches, indexes, waits: distinctBatches(batches, total), total };
   }
 
   /** Sends everything accumulated now (ignoring lingerMs) and waits until all of it is settled. */
@@ -344,23 +374,28 @@ const GROUP_FROM = 16;
  * The order records [from, to) are written in: grouped by partition (stable, so each partition
  * keeps the order given) when every record has its partition already (keyed or explicit), so a
  * partition's records go into its batch in one run rather than one run per record; otherwise as
- * given (keyless records follow the sticky partition, which moves as batches complete).
+ * given (keyless records follow the sticky partition, which moves as batches complete). Fills
+ * order[0, to - from).
  */
-function writingOrder(partitions: Int32Array, from: number, to: number, partitionCount: number): Int32Array {
+function writingOrder(
+  partitions: Int32Array,
+  from: number,
+  to: number,
+  partitionCount: number,
+  order: Int32Array,
+): void {
   const n = to - from;
-  const order = new Int32Array(n);
   let grouped = n >= GROUP_FROM;
   for (let i = from; i < to && grouped; i++) if (partitions[i]! < 0) grouped = false;
   if (!grouped) {
     for (let k = 0; k < n; k++) order[k] = from + k;
-    return order;
+    return;
   }
   // A counting sort by partition.
   const starts = new Int32Array(partitionCount + 1);
   for (let i = from; i < to; i++) starts[partitions[i]! + 1]!++;
   for (let p = 0; p < partitionCount; p++) starts[p + 1]! += starts[p]!;
   for (let i = from; i < to; i++) order[starts[partitions[i]!]!++] = i;
-  return order;
 }
 
 /** The distinct batches of `batches[0, total)`, in order of first appearance. */
