@@ -27,6 +27,7 @@
         "native/binding/addon.cc",
         "native/binding/dir_lock_wrap.cc",
         "native/binding/errors.cc",
+        "native/binding/mapping_buffer.cc",
         "native/binding/segment_wrap.cc",
         "native/binding/workers.cc",
       ],

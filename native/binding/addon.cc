@@ -11,6 +11,7 @@
 
 #include "binding/dir_lock_wrap.h"
 #include "binding/errors.h"
+#include "binding/mapping_buffer.h"
 #include "binding/segment_wrap.h"
 #include "binding/workers.h"
 #include "core/crc32c.h"
@@ -130,6 +131,11 @@ Napi::Value SetStorageErrorClassJs(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+Napi::Value CollectMappingBuffersSoonJs(const Napi::CallbackInfo& info) {
+  CollectMappingBuffersSoon();
+  return info.Env().Undefined();
+}
+
 // prepareSegment(dir, segmentBytes, indexBytes): Promise<void>. Misuse rejects too, so callers
 // handle one failure path.
 Napi::Value PrepareSegmentJs(const Napi::CallbackInfo& info) {
@@ -172,6 +178,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("keepLargeBlocksMapped", Napi::Function::New(env, KeepLargeBlocksMappedJs, "keepLargeBlocksMapped"));
   exports.Set("storageErrorCodes", Napi::Function::New(env, StorageErrorCodesJs, "storageErrorCodes"));
   exports.Set("setStorageErrorClass", Napi::Function::New(env, SetStorageErrorClassJs, "setStorageErrorClass"));
+  exports.Set("collectMappingBuffersSoon",
+              Napi::Function::New(env, CollectMappingBuffersSoonJs, "collectMappingBuffersSoon"));
   exports.Set("viewSpan", Napi::Function::New(env, ViewSpanJs, "viewSpan"));
   return exports;
 }

@@ -3,18 +3,13 @@
 #include <cstring>
 
 #include "binding/errors.h"
+#include "binding/mapping_buffer.h"
 #include "binding/workers.h"
 #include "core/limits.h"
 
 namespace rivulet {
 
 namespace {
-
-// The ArrayBuffer over a mapping holds one of these: the mapping is unmapped only after that
-// ArrayBuffer (so every view sliced from it), the segment and any flush let go of it.
-using MappingRef = std::shared_ptr<MappedFile>;
-
-void FinalizeMapping(napi_env, void*, void* hint) { delete static_cast<MappingRef*>(hint); }
 
 bool GetOffset(Napi::Env env, Napi::Value value, const char* name, int64_t* out) {
   return GetInteger(env, value, name, 0, kMaxSafeInteger, out);
@@ -39,7 +34,7 @@ Napi::Function SegmentWrap::Define(Napi::Env env) {
                          InstanceMethod("truncateTo", &SegmentWrap::TruncateTo),
                          InstanceMethod("seal", &SegmentWrap::Seal),
                          InstanceMethod("close", &SegmentWrap::Close),
-                         InstanceMethod("destroy", &SegmentWrap::Destroy),
+                         InstanceMethod("destroyFiles", &SegmentWrap::Destroy),
                      });
 }
 
@@ -147,19 +142,12 @@ Napi::Value SegmentWrap::Append(const Napi::CallbackInfo& info) {
 
 Napi::Value SegmentWrap::Mapping(Napi::Env env, const SegmentView& view) {
   if (!mapping_.IsEmpty()) return mapping_.Value();
-  auto* hold = new MappingRef(view.file);
-  // The pages are mapped read-only: a write through the ArrayBuffer faults. Past the end of the
-  // file they read zeros (MappedFile::ZeroFillPastEnd), so every byte of it can be read.
-  void* base = const_cast<uint8_t*>(view.file->readable());
-  napi_value buffer = nullptr;
-  if (napi_create_external_arraybuffer(env, base, view.file->mapBytes(), FinalizeMapping, hold, &buffer) != napi_ok) {
-    delete hold;  // not adopted; the segment still holds the mapping
-    if (env.IsExceptionPending()) env.GetAndClearPendingException();
-    return Napi::Value();
-  }
-  Napi::ArrayBuffer mapping(env, buffer);
-  mapping_ = Napi::Persistent(mapping);
-  return mapping;
+  // The mapping is unmapped only after this buffer (so every view sliced from it), the segment
+  // and any flush let go of it.
+  Napi::Value buffer = NewMappingBuffer(env, view.file);
+  if (buffer.IsEmpty()) return buffer;
+  mapping_ = Napi::Persistent(buffer);
+  return buffer;
 }
 
 Napi::Value SegmentWrap::ReadSpan(const Napi::CallbackInfo& info) {
@@ -184,7 +172,7 @@ Napi::Value SegmentWrap::ReadSpan(const Napi::CallbackInfo& info) {
     span[1] = static_cast<double>(view.length);
     return mapping;
   }
-  // Runtimes that forbid external ArrayBuffers (a V8 sandbox) get a copy of the batches instead,
+  // Runtimes that forbid external buffers (a V8 sandbox) get a copy of the batches instead,
   // which is slower but equally correct.
   Napi::ArrayBuffer copy = Napi::ArrayBuffer::New(env, view.length);
   if (env.IsExceptionPending()) return Napi::Value();
@@ -254,13 +242,19 @@ Napi::Value SegmentWrap::Close(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// destroy(recycle = false)
+// destroyFiles(recycle = false), behind destroy(): true when it let go of a mapping buffer, which
+// src/log/native.ts then has collected (CollectMappingBuffersSoon).
 Napi::Value SegmentWrap::Destroy(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
   const bool recycle = info.Length() > 0 && info[0].IsBoolean() && info[0].As<Napi::Boolean>().Value();
+  const bool mapped = !mapping_.IsEmpty();
   mapping_.Reset();
   const Status status = segment_->Destroy(recycle);
-  if (!status.ok()) ThrowStatus(info.Env(), status);
-  return info.Env().Undefined();
+  if (!status.ok()) {
+    ThrowStatus(env, status);
+    return Napi::Value();
+  }
+  return Napi::Boolean::New(env, mapped);
 }
 
 }  // namespace rivulet

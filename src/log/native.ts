@@ -77,18 +77,19 @@ export interface NativeSegment {
    * even past `maxBytes`. Empty Buffer when `offset >= nextOffset`. The view keeps the mapping
    * alive after close() or destroy().
    *
-   * Every view of a segment is a slice of one ArrayBuffer spanning the segment's whole read-only
-   * mapping, made on the first read and kept while the segment is open: V8 counts an external
-   * ArrayBuffer's length as external memory once, when it is made, instead of once per view (which
-   * forced a full garbage collection every ~64 MiB of views). `view.byteOffset` is the batches'
-   * position in the `.log`.
+   * Every view of a segment is a slice of one SharedArrayBuffer spanning the segment's whole
+   * read-only mapping, made on the first read and kept while the segment is open. V8 does not
+   * count it as memory of its own (a Buffer per view forced a full garbage collection every
+   * ~64 MiB of views; an ArrayBuffer per mapping, four when it was made). Shared, it can go to a
+   * worker thread and is never detached: the mapping stays while any thread holds it.
+   * `view.byteOffset` is the batches' position in the `.log`.
    *
    * Trade-off, acceptable inside the broker: `view.buffer` exposes that whole mapping, i.e. the
    * other batches of the segment, and past the data bytes that are not part of the log (zeros,
    * dropped batches turned to zeros, pages past the end of the file read as zeros). Only ever use
    * the view's own range, and never write through either: the pages are read-only, a write kills
    * the process (SIGSEGV) rather than corrupting the log. (Where the runtime forbids external
-   * ArrayBuffers, a view is a copy with its own small ArrayBuffer.)
+   * buffers, a view is a copy with its own small ArrayBuffer.)
    */
   read(offset: number, maxBytes: number): Buffer;
   /** Byte position of the batch holding `offset`, -1 when offset >= nextOffset. */
@@ -163,18 +164,23 @@ export interface NativeAddon {
   setStorageErrorClass(cls: typeof StorageError): void;
 }
 
-/** The native class as the addon defines it: `read` is built on `readSpan` below. */
+/** The native class as the addon defines it: `read` and `destroy` are built on `readSpan` and `destroyFiles` below. */
 interface SegmentBinding extends NativeSegment {
   /**
-   * The ArrayBuffer over the segment's whole read-only mapping (the same object every time while
-   * the segment is open), or undefined when there is nothing to read; [position, length] of the
-   * batches in it are left in the addon's view span.
+   * The SharedArrayBuffer over the segment's whole read-only mapping (the same object every time
+   * while the segment is open; a copy of the batches, an ArrayBuffer, where the runtime cannot map
+   * one), or undefined when there is nothing to read; [position, length] of the batches in it are
+   * left in the addon's view span.
    */
-  readSpan(offset: number, maxBytes: number): ArrayBuffer | undefined;
+  readSpan(offset: number, maxBytes: number): ArrayBufferLike | undefined;
+  /** NativeSegment's destroy(), and true when it let go of the segment's mapping buffer. */
+  destroyFiles(recycle?: boolean): boolean;
 }
 
 interface AddonBinding extends Omit<NativeAddon, 'Segment'> {
   Segment: { new (opts: SegmentOptions): SegmentBinding; prototype: SegmentBinding };
+  /** Asks V8 to start a full collection (incremental) now. */
+  collectMappingBuffersSoon(): void;
   /** The Float64Array where readSpan leaves [position, length]. */
   viewSpan(): Float64Array;
 }
@@ -194,6 +200,21 @@ function load(): NativeAddon {
   addon.Segment.prototype.read = function read(this: SegmentBinding, offset: number, maxBytes: number): Buffer {
     const mapping = this.readSpan(offset, maxBytes);
     return mapping === undefined ? Buffer.alloc(0) : Buffer.from(mapping, span[0], span[1]);
+  };
+  // V8 does not count mapping buffers, so garbage ones give it no reason to collect, and a
+  // destroyed segment's files would wait for some later full collection to be deleted or
+  // recycled. One request after every destroy() of this turn of the event loop: a collection
+  // already marking when a later destroy() let go would keep that buffer for another cycle.
+  let collectionAsked = false;
+  const collect = () => {
+    collectionAsked = false;
+    addon.collectMappingBuffersSoon();
+  };
+  addon.Segment.prototype.destroy = function destroy(this: SegmentBinding, recycle?: boolean): void {
+    if (this.destroyFiles(recycle) && !collectionAsked) {
+      collectionAsked = true;
+      setImmediate(collect).unref();
+    }
   };
   return addon;
 }

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { crc32c } from '../../src/protocol/crc32c.js';
-import { native, type NativeSegment, type SegmentOptions } from '../../src/log/native.js';
+import { type NativeSegment, native, type SegmentOptions } from '../../src/log/native.js';
 import { StorageError } from '../../src/log/storage-error.js';
+import { crc32c } from '../../src/protocol/crc32c.js';
 
 export { native };
 
@@ -141,11 +141,14 @@ export function forceGc(): void {
   gcFn();
 }
 
-/** Polls `check` until it returns true or `timeoutMs` passes (GC finalizers and unlinks are asynchronous). */
-export async function eventually(check: () => boolean, timeoutMs = 5000): Promise<boolean> {
+/**
+ * Polls `check` until it returns true or `timeoutMs` passes (GC finalizers and unlinks are
+ * asynchronous), forcing a full collection before each try unless `collect` is false.
+ */
+export async function eventually(check: () => boolean, timeoutMs = 5000, collect = true): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    forceGc();
+    if (collect) forceGc();
     if (check()) return true;
     if (Date.now() > deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, 20));
