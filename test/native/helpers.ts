@@ -112,6 +112,18 @@ export function openSegment(dir: string, overrides: Partial<SegmentOptions> = {}
   return new native.Segment(segmentOptions(dir, overrides));
 }
 
+/** A new segment in a temp dir holding one batch of `payloadBytes`. */
+export function segmentWithBatch(
+  t: { after(fn: () => void): void },
+  payloadBytes: number,
+): { dir: string; seg: NativeSegment; batch: Buffer } {
+  const dir = tempDir(t);
+  const seg = openSegment(dir);
+  const batch = buildBatch({ payloadBytes });
+  seg.append(batch);
+  return { dir, seg, batch };
+}
+
 /**
  * The step a segment's `.log` file grows by (native/core/limits.h, GrowStepBytes): the smaller of
  * 16 MiB and an eighth of the segment, in whole 4 KiB pages.

@@ -7,7 +7,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
-import { buildBatch, eventually, fileName, forceGc, openSegment, tempDir } from './helpers.js';
+import { buildBatch, eventually, fileName, forceGc, openSegment, segmentWithBatch, tempDir } from './helpers.js';
 
 test("first reads of 8 segments of 512 MiB do not add their mappings to V8's external memory", (t) => {
   const segments = [];
@@ -36,10 +36,7 @@ parentPort.on('message', (m) => {
 });`;
 
 test('a worker holding the buffer keeps the mapping after the segment is destroyed and its views collected', async (t) => {
-  const dir = tempDir(t);
-  const seg = openSegment(dir);
-  const batch = buildBatch({ payloadBytes: 50_000 });
-  seg.append(batch);
+  const { dir, seg, batch } = segmentWithBatch(t, 50_000);
   let view: Buffer | undefined = seg.read(0, 1 << 20);
   assert.ok(view.buffer instanceof SharedArrayBuffer);
   const worker = new Worker(READER, { eval: true });

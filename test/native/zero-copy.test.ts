@@ -2,7 +2,16 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { batchBaseOffset, buildBatch, eventually, fileName, forceGc, openSegment, tempDir } from './helpers.js';
+import {
+  batchBaseOffset,
+  buildBatch,
+  eventually,
+  fileName,
+  forceGc,
+  openSegment,
+  segmentWithBatch,
+  tempDir,
+} from './helpers.js';
 
 test('a read is a view of the mapping, not a copy', (t) => {
   const seg = openSegment(tempDir(t), { indexIntervalBytes: 1 });
@@ -31,10 +40,7 @@ test('a zero-copy view stays valid and readable after close()', (t) => {
 });
 
 test('a zero-copy view stays valid after destroy(); the files go once it is collected', async (t) => {
-  const dir = tempDir(t);
-  const seg = openSegment(dir);
-  const batch = buildBatch({ payloadBytes: 70_000 });
-  seg.append(batch);
+  const { dir, seg, batch } = segmentWithBatch(t, 70_000);
   let view: Buffer | undefined = seg.read(0, 1 << 20);
   seg.destroy();
   for (const suffix of ['.log', '.index', '.timeindex']) {
