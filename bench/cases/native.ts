@@ -4,8 +4,9 @@
  *    stamp + index), against a plain Buffer copy of the same 16 KiB into as much memory as one
  *    segment holds (the copy alone, to memory), and into a 64 MiB ring that stays in this CPU's
  *    last-level cache (shown, not the goal's ruler: a log's bytes cannot stay in cache); and the
- *    same append on a segment flushed often, which copies to a scratch buffer and writes with
- *    pwrite (the broker's path under acks=all);
+ *    same append on a segment flushed often, which checks the batch where it is and writes it with
+ *    pwritev (the broker's path under acks=all), and the same from a SharedArrayBuffer, which
+ *    another thread could change: copied to a scratch buffer, the copy checked, then pwrite;
  *  - native crc32c against the TypeScript one, on 16 KiB and 1 MiB;
  *  - Segment.read as a zero-copy view of up to 1 MiB, against the same read copied into a Buffer.
  * Sub-microsecond tasks also run 16 calls per op (`×16`): tinybench's own bookkeeping per op
@@ -89,7 +90,7 @@ function segmentOptions(dir: string, baseOffset: number) {
  * One active segment in `dir`, replaced when full: the old one is destroyed (deleted in the
  * background) and the next one's files come from spares prepared while this one filled. With
  * `flushEvery`, the segment is also flushed (untimed) every that many appends, so it counts as
- * flushed often and its appends take the copy-and-pwrite path (Segment::WritesByCopy).
+ * flushed often and its appends are written with pwrite (Segment::WritesByCopy).
  */
 async function appender(dir: string, batch: Buffer, flushEvery = 0) {
   mkdirSync(dir, { recursive: true });
@@ -132,6 +133,9 @@ export async function addNativeCases(bench: Bench, ctx: { tmpDir: string }): Pro
   // Flushed every 1,024 appends (16 MiB): well within the second that keeps the segment on the
   // pwrite path.
   const flushed = await appender(join(dir, 'flushed'), batch, 1024);
+  const sharedBatch = Buffer.from(new SharedArrayBuffer(batch.length));
+  batch.copy(sharedBatch);
+  const flushedShared = await appender(join(dir, 'flushed-shared'), sharedBatch, 1024);
 
   /** A copy of the batch into successive 16 KiB slots of a ring of `bytes`, touched beforehand. */
   const ringCopier = (bytes: number) => {
@@ -176,9 +180,14 @@ export async function addNativeCases(bench: Bench, ctx: { tmpDir: string }): Pro
       { beforeEach: plain.roll },
     )
     .add(
-      `native Segment.append while flushed often (copy, then pwrite): one 16 KiB batch`,
+      `native Segment.append while flushed often (checked in place, pwritev): one 16 KiB batch`,
       flushed.append,
       { beforeEach: flushed.roll },
+    )
+    .add(
+      `native Segment.append while flushed often, from a SharedArrayBuffer (copy, check, pwrite): one 16 KiB batch`,
+      flushedShared.append,
+      { beforeEach: flushedShared.roll },
     )
     .add(`ceiling ×16: Buffer copy of the same 16 KiB into a segment-sized ring, 16 per op (bytes/op = ${REPS * BATCH_BYTES})`, () => {
       for (let i = 0; i < REPS; i++) copyOnce();

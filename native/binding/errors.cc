@@ -77,17 +77,23 @@ bool GetOptionalInteger(Napi::Env env, Napi::Value value, const char* name, int6
   return GetInteger(env, value, name, min, max, out);
 }
 
-bool GetBytes(Napi::Env env, Napi::Value value, const char* name, uint8_t** data, size_t* length) {
+bool GetBytes(Napi::Env env, Napi::Value value, const char* name, uint8_t** data, size_t* length, bool* shared) {
   // One napi_get_typedarray_info call (it fails, throwing nothing, for anything else): this is on
   // every append's path.
   napi_typedarray_type type = napi_int8_array;
   void* bytes = nullptr;
-  if (value.IsEmpty() || napi_get_typedarray_info(env, value, &type, length, &bytes, nullptr, nullptr) != napi_ok ||
+  napi_value buffer = nullptr;
+  if (value.IsEmpty() || napi_get_typedarray_info(env, value, &type, length, &bytes, &buffer, nullptr) != napi_ok ||
       type != napi_uint8_array) {
     ThrowTypeError(env, std::string(name) + " must be a Uint8Array or Buffer");
     return false;
   }
   *data = static_cast<uint8_t*>(bytes);
+  if (shared != nullptr) {
+    // A SharedArrayBuffer is not an ArrayBuffer to Node-API; when in doubt, count it shared.
+    bool isArrayBuffer = false;
+    *shared = napi_is_arraybuffer(env, buffer, &isArrayBuffer) != napi_ok || !isArrayBuffer;
+  }
   return true;
 }
 

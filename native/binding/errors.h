@@ -35,7 +35,8 @@ bool GetInteger(Napi::Env env, Napi::Value value, const char* name, int64_t min,
 bool GetOptionalInteger(Napi::Env env, Napi::Value value, const char* name, int64_t min, int64_t max, int64_t fallback,
                         int64_t* out);
 // The bytes of a Uint8Array (a Buffer is one); otherwise throws a TypeError and returns false.
-bool GetBytes(Napi::Env env, Napi::Value value, const char* name, uint8_t** data, size_t* length);
+bool GetBytes(Napi::Env env, Napi::Value value, const char* name, uint8_t** data, size_t* length,
+              bool* shared = nullptr);
 bool GetString(Napi::Env env, Napi::Value value, const char* name, std::string* out);
 
 // A promise already rejected with `error` (or with the pending exception if `error` is empty).

@@ -124,7 +124,8 @@ Napi::Value SegmentWrap::Append(const Napi::CallbackInfo& info) {
   size_t byteLength = 0;
   int64_t start = 0;
   int64_t length = 0;
-  if (!GetBytes(env, info[0], "batches", &data, &byteLength)) return Napi::Value();
+  bool shared = true;
+  if (!GetBytes(env, info[0], "batches", &data, &byteLength, &shared)) return Napi::Value();
   const int64_t total = static_cast<int64_t>(byteLength);
   if (!GetOptionalInteger(env, info[1], "start", 0, total, 0, &start) ||
       !GetOptionalInteger(env, info[2], "length", 0, total - start, total - start, &length)) {
@@ -132,7 +133,7 @@ Napi::Value SegmentWrap::Append(const Napi::CallbackInfo& info) {
   }
   int64_t nextOffset = -1;
   const Status status =
-      segment_->Append(data + start, static_cast<uint64_t>(length), static_cast<uint64_t>(start), &nextOffset);
+      segment_->Append(data + start, static_cast<uint64_t>(length), static_cast<uint64_t>(start), &nextOffset, !shared);
   if (!status.ok()) {
     ThrowStatus(env, status);
     return Napi::Value();

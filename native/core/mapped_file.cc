@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -214,17 +215,33 @@ void MappedFile::ReleaseWritablePages(uint64_t from, uint64_t to) const {
 }
 
 Status MappedFile::WriteAt(const uint8_t* data, uint64_t length, uint64_t position) const {
+  struct iovec one = {const_cast<uint8_t*>(data), length};  // pwritev only reads it
+  return WriteAt(&one, 1, position);
+}
+
+Status MappedFile::WriteAt(struct iovec* iov, int count, uint64_t position) const {
+  uint64_t length = 0;
+  for (int i = 0; i < count; i++) length += iov[i].iov_len;
   if (position + length > fileBytes()) {
     return Status(ErrorCode::kInvalid, "write past the allocated end of " + path_, 0, path_);
   }
-  while (length > 0) {
-    const ssize_t n = pwrite(fd_, data, length, static_cast<off_t>(position));
+  while (count > 0) {
+    const ssize_t n = pwritev(fd_, iov, count, static_cast<off_t>(position));
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Status::FromErrno(errno, "pwrite", path_);
-    if (n == 0) return Status::FromErrno(EIO, "pwrite", path_);
-    data += n;
+    if (n < 0) return Status::FromErrno(errno, "pwritev", path_);
+    if (n == 0) return Status::FromErrno(EIO, "pwritev", path_);
     position += static_cast<uint64_t>(n);
-    length -= static_cast<uint64_t>(n);
+    // A short write: go on from the first byte not written.
+    size_t left = static_cast<size_t>(n);
+    while (count > 0 && left >= iov->iov_len) {
+      left -= iov->iov_len;
+      ++iov;
+      --count;
+    }
+    if (count > 0) {
+      iov->iov_base = static_cast<uint8_t*>(iov->iov_base) + left;
+      iov->iov_len -= left;
+    }
   }
   return Status::Ok();
 }

@@ -34,6 +34,8 @@
 
 #include "core/status.h"
 
+struct iovec;
+
 namespace rivulet {
 
 class MappedFile {
@@ -89,6 +91,9 @@ class MappedFile {
   // the allocated file: the write path's copy into the page cache, for when writing through the
   // mapping would fault on every page (see Segment::Append). Owner thread.
   Status WriteAt(const uint8_t* data, uint64_t length, uint64_t position) const;
+  // The same for the pieces iov[0, count) one after the other, with pwritev (count at most
+  // IOV_MAX). Moves iov's bases and lengths as it goes.
+  Status WriteAt(struct iovec* iov, int count, uint64_t position) const;
 
   // fdatasync, retried on EINTR. Static and descriptor-based so a worker thread can call it while
   // the owning thread goes on using the object; `path` is only used in the error message.

@@ -1,5 +1,7 @@
 // Segment: the hot path (append, read, lookups). Opening, recovery and the rest of the lifecycle
 // are in segment_lifecycle.cc.
+#include <sys/uio.h>
+
 #include <cstring>
 #include <memory>
 
@@ -22,7 +24,7 @@ Status Segment::Writable() const {
 }
 
 Status Segment::PlanAppend(const uint8_t* data, uint64_t length, uint64_t inputOffset, uint8_t* copyTo,
-                           AppendPlan* plan, bool stream) const {
+                           AppendPlan* plan, bool stream, bool validate) const {
   uint64_t position = 0;
   uint64_t bytesSinceEntry = bytesSinceIndexEntry_;
   std::string why;
@@ -36,6 +38,11 @@ Status Segment::PlanAppend(const uint8_t* data, uint64_t length, uint64_t inputO
       // The input's framing says how much to copy; everything else is checked on the copy.
       BatchInfo info;
       ok = CheckFraming(p, available, &total, &why) && CopyBatch(copyTo + position, p, total, &info, &why, stream);
+      total = info.totalBytes;
+      lastOffsetDelta = info.lastOffsetDelta;
+    } else if (validate) {
+      BatchInfo info;
+      ok = ValidateBatch(p, available, &info, &why);
       total = info.totalBytes;
       lastOffsetDelta = info.lastOffsetDelta;
     } else {
@@ -73,7 +80,8 @@ Status Segment::PlanAppend(const uint8_t* data, uint64_t length, uint64_t inputO
   return Status::Ok();
 }
 
-Status Segment::Append(const uint8_t* data, uint64_t length, uint64_t inputOffset, int64_t* nextOffset) {
+Status Segment::Append(const uint8_t* data, uint64_t length, uint64_t inputOffset, int64_t* nextOffset,
+                       bool privateInput) {
   Status status = Writable();
   if (!status.ok()) return status;
   if (!active_)
@@ -118,12 +126,15 @@ Status Segment::Append(const uint8_t* data, uint64_t length, uint64_t inputOffse
   // is stored, even if the caller's memory changes under us (a SharedArrayBuffer written by
   // another thread). Past size_ the bytes are not part of the log yet; on failure they are
   // zeroed back. The copy goes straight into the mapping, or, while the segment is flushed often,
-  // into a scratch buffer that is then written with pwrite (see WritesByCopy).
+  // into a scratch buffer that is then written with pwrite (see WritesByCopy). There, an input
+  // that nobody else can write is validated where it is and written from there (step 5): what
+  // was checked is still what gets stored, with one copy of the bytes fewer.
   const bool viaWrite = WritesByCopy(length);
-  uint8_t* dst = viaWrite ? WriteScratch(length) : log_->writable() + size_;
+  const bool inPlace = viaWrite && privateInput;
+  uint8_t* dst = inPlace ? nullptr : viaWrite ? WriteScratch(length) : log_->writable() + size_;
   AppendPlan checked;
   // The scratch is read again at once, by pwrite: through the cache. The mapping is not.
-  status = PlanAppend(data, length, inputOffset, dst, &checked, !viaWrite);
+  status = PlanAppend(data, length, inputOffset, dst, &checked, !viaWrite, inPlace);
   if (status.ok() && (checked.batches != plan.batches || checked.offsets != plan.offsets ||
                       checked.indexEntries != plan.indexEntries)) {
     status = Status(ErrorCode::kCorrupt, "the input changed while it was being appended; nothing was appended");
@@ -134,11 +145,16 @@ Status Segment::Append(const uint8_t* data, uint64_t length, uint64_t inputOffse
   }
 
   // 5. A copy is stamped with its offsets (outside the CRC, so nothing to recompute) and written
-  // before anything is committed, so a failed write leaves the segment as it was. The mapping is
-  // stamped by the commit loop below.
+  // before anything is committed, so a failed write leaves the segment as it was; an input
+  // checked in place is written with its offsets beside it, unchanged. The mapping is stamped by
+  // the commit loop below.
   if (viaWrite) {
-    StampOffsets(dst, length);
-    status = log_->WriteAt(dst, length, size_);
+    if (inPlace) {
+      status = WriteStamped(data, length);
+    } else {
+      StampOffsets(dst, length);
+      status = log_->WriteAt(dst, length, size_);
+    }
     if (!status.ok()) {
       // Whatever landed is past size_; zero it so recovery can never take it for data.
       std::memset(log_->writable() + size_, 0, length);
@@ -150,13 +166,13 @@ Status Segment::Append(const uint8_t* data, uint64_t length, uint64_t inputOffse
   // 6. Commit: stamp (the mapping), index, advance.
   uint64_t position = 0;
   int64_t next = nextOffset_;
+  const uint8_t* stored = inPlace ? data : dst;
   while (position < length) {
-    uint8_t* p = dst + position;
-    const BatchInfo info = ReadBatchHeader(p);
+    const BatchInfo info = ReadBatchHeader(stored + position);
     if (size_ + position > 0 && bytesSinceIndexEntry_ >= config_.indexIntervalBytes) {
       AddIndexEntry(next, size_ + position, maxTimestamp_);
     }
-    if (!viaWrite) StoreBE64(p + batch::kBaseOffset, static_cast<uint64_t>(next));
+    if (!viaWrite) StoreBE64(dst + position + batch::kBaseOffset, static_cast<uint64_t>(next));
     bytesSinceIndexEntry_ += info.totalBytes;
     if (info.maxTimestamp > maxTimestamp_) maxTimestamp_ = info.maxTimestamp;
     next += int64_t{info.lastOffsetDelta} + 1;
@@ -205,6 +221,33 @@ void Segment::StampOffsets(uint8_t* batches, uint64_t length) const {
     next += int64_t{info.lastOffsetDelta} + 1;
     position += info.totalBytes;
   }
+}
+
+Status Segment::WriteStamped(const uint8_t* batches, uint64_t length) const {
+  // pwritev takes up to IOV_MAX (1024 on Linux) pieces a call: two per batch.
+  constexpr int kPieces = 1024;
+  constexpr uint64_t kStampBytes = batch::kBatchLength;  // baseOffset, the field before batchLength
+  struct iovec pieces[kPieces];
+  uint8_t stamps[kPieces / 2][8];
+  uint64_t position = 0;
+  int64_t next = nextOffset_;
+  while (position < length) {
+    const uint64_t from = position;
+    int count = 0;
+    while (position < length && count < kPieces) {
+      const BatchInfo info = ReadBatchHeader(batches + position);
+      uint8_t* stamp = stamps[count / 2];
+      StoreBE64(stamp, static_cast<uint64_t>(next));
+      pieces[count++] = {stamp, kStampBytes};
+      // pwritev only reads the pieces.
+      pieces[count++] = {const_cast<uint8_t*>(batches + position + kStampBytes), info.totalBytes - kStampBytes};
+      next += int64_t{info.lastOffsetDelta} + 1;
+      position += info.totalBytes;
+    }
+    const Status status = log_->WriteAt(pieces, count, size_ + from);
+    if (!status.ok()) return status;
+  }
+  return Status::Ok();
 }
 
 void Segment::AddIndexEntry(int64_t offset, uint64_t position, int64_t maxTimestampBefore) {

@@ -130,7 +130,10 @@ class Segment {
   // Appends every batch of data[0, length). `inputOffset` is where data starts in the caller's
   // buffer (error messages name batches by their byte there). *nextOffset is the new nextOffset,
   // or -1 when the batches do not fit (segment, index or offset range full: the caller rolls).
-  Status Append(const uint8_t* data, uint64_t length, uint64_t inputOffset, int64_t* nextOffset);
+  // `privateInput`: no other thread can write data[0, length) during the call (it is not shared
+  // memory), so it may be checked where it is rather than copied first (see WritesByCopy).
+  Status Append(const uint8_t* data, uint64_t length, uint64_t inputOffset, int64_t* nextOffset,
+                bool privateInput = false);
   // Whole batches from the one holding `offset`, up to maxBytes (at least one batch); empty when
   // offset >= nextOffset.
   Status Read(int64_t offset, uint64_t maxBytes, SegmentView* view) const;
@@ -177,10 +180,11 @@ class Segment {
   ScanResult ScanFromLastEntry(uint64_t limit);
   void Release();
   void AddIndexEntry(int64_t offset, uint64_t position, int64_t maxTimestampBefore);
-  // Walks the batches of data[0, length): framing only, or, with `copyTo`, copying each batch there
-  // (around the caches with `stream`, see CopyBatch) and fully validating the copy.
+  // Walks the batches of data[0, length): framing only; with `copyTo`, copying each batch there
+  // (around the caches with `stream`, see CopyBatch) and fully validating the copy; with `validate`
+  // and no `copyTo`, fully validating each batch where it is.
   Status PlanAppend(const uint8_t* data, uint64_t length, uint64_t inputOffset, uint8_t* copyTo,
-                    AppendPlan* plan, bool stream = true) const;
+                    AppendPlan* plan, bool stream = true, bool validate = false) const;
   // Appends of up to this many bytes may go through WriteScratch and pwrite (see WritesByCopy):
   // the client's largest request by default.
   static constexpr uint64_t kWriteScratchBytes = 4u << 20;
@@ -190,6 +194,9 @@ class Segment {
   static uint8_t* WriteScratch(uint64_t length);
   // Writes each batch's baseOffset, from nextOffset_ on, into validated batches[0, length).
   void StampOffsets(uint8_t* batches, uint64_t length) const;
+  // Writes validated batches[0, length) at size_ with pwritev, each batch's baseOffset (from
+  // nextOffset_ on) from a stamped copy of it and the rest from `batches`, which is not changed.
+  Status WriteStamped(const uint8_t* batches, uint64_t length) const;
   Status LocateBatch(int64_t offset, uint64_t* position, BatchInfo* info) const;
   Status HeaderAt(uint64_t position, BatchInfo* info) const;
   void DropBytesFrom(uint64_t position, int64_t nextOffset);

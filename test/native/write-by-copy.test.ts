@@ -6,7 +6,7 @@
  * reopen, and leave nothing behind when a batch is refused.
  */
 import assert from 'node:assert/strict';
-import { openSync, readSync, closeSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
@@ -114,3 +114,73 @@ test('after a flush, a refused batch leaves nothing: not in reads, not in the fi
   assert.equal(batchBaseOffset(seg.read(1, 1)), 1);
   seg.close();
 });
+
+/** `batches` laid end to end in new memory of the given kind. */
+function inMemory(batches: Buffer[], shared: boolean): Buffer {
+  const length = batches.reduce((n, b) => n + b.length, 0);
+  const bytes = Buffer.from(shared ? new SharedArrayBuffer(length) : new ArrayBuffer(length));
+  let at = 0;
+  for (const b of batches) at += b.copy(bytes, at);
+  return bytes;
+}
+
+for (const shared of [false, true]) {
+  const input = shared ? 'a SharedArrayBuffer (copied, then checked)' : 'an ArrayBuffer (checked where it is)';
+  test(`after a flush, 600 batches from ${input} in one append: stored, stamped and reopened, the input unchanged`, async (t) => {
+    const dir = tempDir(t);
+    const seg = openSegment(dir, { segmentBytes: SEGMENT_BYTES, indexIntervalBytes: 4096 });
+    seg.append(buildBatch({ lastOffsetDelta: 1, payloadBytes: 700 }));
+    await seg.flush();
+    // 600 batches are 1,200 pieces for pwritev, more than one call takes.
+    const batches = Array.from({ length: 600 }, (_, i) =>
+      buildBatch({ lastOffsetDelta: i % 3, maxTimestamp: 5000 + i, payloadBytes: 40 + ((i * 131) % 900) }),
+    );
+    const bytes = inMemory(batches, shared);
+    const before = Buffer.from(bytes);
+    const start = seg.size;
+    assert.equal(seg.append(bytes), 2 + batches.reduce((n, b) => n + b.readInt32BE(23) + 1, 0));
+    assert.ok(bytes.equals(before), 'the input is not stamped');
+    const check = (s: typeof seg) => {
+      let offset = 2;
+      let position = start;
+      for (const b of batches) {
+        assert.equal(s.positionOf(offset), position, `position of offset ${offset}`);
+        const view = s.read(offset, 1);
+        assert.equal(batchBaseOffset(view), offset, `baseOffset stamped at ${offset}`);
+        assert.ok(view.subarray(8, b.length).equals(b.subarray(8)), `bytes of the batch at offset ${offset}`);
+        offset += b.readInt32BE(23) + 1;
+        position += b.length;
+      }
+      assert.equal(s.nextOffset, offset);
+    };
+    check(seg);
+    await seg.flush();
+    seg.close();
+    const reopened = new native.Segment({ ...segmentOptions(dir, { segmentBytes: SEGMENT_BYTES }), create: false });
+    assert.equal(reopened.recover().truncatedBytes, 0);
+    check(reopened);
+    reopened.close();
+  });
+
+  test(`after a flush, a corrupt batch from ${input} is refused and nothing is written`, async (t) => {
+    const dir = tempDir(t);
+    const seg = openSegment(dir, { segmentBytes: SEGMENT_BYTES });
+    seg.append(buildBatch({ payloadBytes: 500 }));
+    await seg.flush();
+    const size = seg.size;
+    const bad = buildBatch({ lastOffsetDelta: 2, payloadBytes: 3000 });
+    bad[HEADER_BYTES + 7] ^= 0x40;
+    const bytes = inMemory([buildBatch({ payloadBytes: 2000 }), bad], shared);
+    assert.throws(() => seg.append(bytes), isStorageError('ECORRUPT'));
+    assert.equal(seg.size, size);
+    const fd = openSync(join(dir, fileName(0, '.log')), 'r');
+    const tail = Buffer.alloc(bytes.length);
+    const got = readSync(fd, tail, 0, tail.length, size);
+    closeSync(fd);
+    assert.ok(
+      tail.subarray(0, got).every((x) => x === 0),
+      'nothing written past the data',
+    );
+    seg.close();
+  });
+}
