@@ -90,7 +90,12 @@ describe('bad input', () => {
     const good = batchOf(['one']);
     const bad = batchOf(['two', 'three']);
     bad[bad.length - 2]! ^= 0xff;
+    // An acks=all answer flushes the partition: from then on its appends are checked where they
+    // arrive and written with pwritev (native/core/segment.cc, WritesByCopy), the path under test.
+    const flushed = await h.client.produce('crc', 0, [batchOf(['zero'])], -1);
+    assert.equal(flushed.body.topics[0].partitions[0].errorCode, ErrorCodes.NONE);
     const before = await h.client.logEndOffset('crc', 0);
+    assert.equal(before, 1);
     const r = await h.client.request(
       ApiKeys.Produce,
       { acks: -1, topics: [{ name: 'crc', partitions: [{ index: 0, bytes: good.length + bad.length }] }] },
