@@ -6,7 +6,7 @@
  *    last-level cache (shown, not the goal's ruler: a log's bytes cannot stay in cache); and the
  *    same append on a segment flushed often, which checks the batch where it is and writes it with
  *    pwritev (the broker's path under acks=all), and the same from a SharedArrayBuffer, which
- *    another thread could change: copied to a scratch buffer, the copy checked, then pwrite;
+ *    another thread could change: copied to a scratch buffer, the copy checked, then pwritev;
  *  - native crc32c against the TypeScript one, on 16 KiB and 1 MiB;
  *  - Segment.read as a zero-copy view of up to 1 MiB, against the same read copied into a Buffer.
  * Sub-microsecond tasks also run 16 calls per op (`×16`): tinybench's own bookkeeping per op
@@ -185,7 +185,7 @@ export async function addNativeCases(bench: Bench, ctx: { tmpDir: string }): Pro
       { beforeEach: flushed.roll },
     )
     .add(
-      `native Segment.append while flushed often, from a SharedArrayBuffer (copy, check, pwrite): one 16 KiB batch`,
+      `native Segment.append while flushed often, from a SharedArrayBuffer (copy, check, pwritev): one 16 KiB batch`,
       flushedShared.append,
       { beforeEach: flushedShared.roll },
     )

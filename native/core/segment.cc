@@ -133,7 +133,7 @@ Status Segment::Append(const uint8_t* data, uint64_t length, uint64_t inputOffse
   const bool inPlace = viaWrite && privateInput;
   uint8_t* dst = inPlace ? nullptr : viaWrite ? WriteScratch(length) : log_->writable() + size_;
   AppendPlan checked;
-  // The scratch is read again at once, by pwrite: through the cache. The mapping is not.
+  // The scratch is read again at once, by pwritev: through the cache. The mapping is not.
   status = PlanAppend(data, length, inputOffset, dst, &checked, !viaWrite, inPlace);
   if (status.ok() && (checked.batches != plan.batches || checked.offsets != plan.offsets ||
                       checked.indexEntries != plan.indexEntries)) {
@@ -144,17 +144,12 @@ Status Segment::Append(const uint8_t* data, uint64_t length, uint64_t inputOffse
     return status;
   }
 
-  // 5. A copy is stamped with its offsets (outside the CRC, so nothing to recompute) and written
-  // before anything is committed, so a failed write leaves the segment as it was; an input
-  // checked in place is written with its offsets beside it, unchanged. The mapping is stamped by
-  // the commit loop below.
+  // 5. Written with pwritev before anything is committed, so a failed write leaves the segment as
+  // it was: each batch's baseOffset from a stamped piece beside it (outside the CRC, so nothing to
+  // recompute), the rest from the checked bytes, the input or its copy, which stay unchanged. The
+  // mapping is stamped by the commit loop below.
   if (viaWrite) {
-    if (inPlace) {
-      status = WriteStamped(data, length);
-    } else {
-      StampOffsets(dst, length);
-      status = log_->WriteAt(dst, length, size_);
-    }
+    status = WriteStamped(inPlace ? data : dst, length);
     if (!status.ok()) {
       // Whatever landed is past size_; zero it so recovery can never take it for data.
       std::memset(log_->writable() + size_, 0, length);
@@ -209,18 +204,6 @@ uint8_t* Segment::WriteScratch(uint64_t length) {
     capacity = length;
   }
   return scratch.get();
-}
-
-void Segment::StampOffsets(uint8_t* batches, uint64_t length) const {
-  uint64_t position = 0;
-  int64_t next = nextOffset_;
-  while (position < length) {
-    uint8_t* p = batches + position;
-    const BatchInfo info = ReadBatchHeader(p);
-    StoreBE64(p + batch::kBaseOffset, static_cast<uint64_t>(next));
-    next += int64_t{info.lastOffsetDelta} + 1;
-    position += info.totalBytes;
-  }
 }
 
 Status Segment::WriteStamped(const uint8_t* batches, uint64_t length) const {

@@ -18,8 +18,9 @@
 //     the writer's thread; it never changes a byte, and it is stopped (any growth in flight
 //     finished) before the file shrinks or is released.
 //   - Appends reach the file through the mapping, or, while the segment is flushed often, by
-//     pwrite of a validated copy (WritesByCopy); both write only past size and within the
-//     allocated file, and size moves only once the bytes are there.
+//     pwritev of the validated input (a validated copy when the input is shared memory;
+//     WritesByCopy); both write only past size and within the allocated file, and size moves
+//     only once the bytes are there.
 //
 // Guarantees
 //   - Append: when it returns, the batches are in the page cache (they survive a process crash,
@@ -185,15 +186,13 @@ class Segment {
   // and no `copyTo`, fully validating each batch where it is.
   Status PlanAppend(const uint8_t* data, uint64_t length, uint64_t inputOffset, uint8_t* copyTo,
                     AppendPlan* plan, bool stream = true, bool validate = false) const;
-  // Appends of up to this many bytes may go through WriteScratch and pwrite (see WritesByCopy):
-  // the client's largest request by default.
+  // Appends of up to this many bytes may go through pwritev (see WritesByCopy), and through
+  // WriteScratch when the input is shared: the client's largest request by default.
   static constexpr uint64_t kWriteScratchBytes = 4u << 20;
-  // Whether an append of `length` bytes is copied to a scratch buffer and written with pwrite
-  // rather than copied into the mapping: while the segment is flushed often.
+  // Whether an append of `length` bytes is written with pwritev (from the input, or from a scratch
+  // copy of shared input) rather than copied into the mapping: while the segment is flushed often.
   bool WritesByCopy(uint64_t length) const;
   static uint8_t* WriteScratch(uint64_t length);
-  // Writes each batch's baseOffset, from nextOffset_ on, into validated batches[0, length).
-  void StampOffsets(uint8_t* batches, uint64_t length) const;
   // Writes validated batches[0, length) at size_ with pwritev, each batch's baseOffset (from
   // nextOffset_ on) from a stamped copy of it and the rest from `batches`, which is not changed.
   Status WriteStamped(const uint8_t* batches, uint64_t length) const;

@@ -1,9 +1,10 @@
 /**
- * Appends to a segment flushed in the last second are copied to a scratch buffer, validated there
- * and written with pwrite instead of being copied into the mapping (Segment::WritesByCopy in
- * native/core/segment.cc); appends larger than the scratch still go through the mapping. Both
- * ways must store the same bytes, stamp the same offsets, index them the same way, survive a
- * reopen, and leave nothing behind when a batch is refused.
+ * Appends to a segment flushed in the last second are validated where they are (an ArrayBuffer)
+ * or in a scratch copy (a SharedArrayBuffer, which another thread could change) and written with
+ * pwritev instead of being copied into the mapping (Segment::WritesByCopy in
+ * native/core/segment.cc); appends larger than the scratch still go through the mapping. Every
+ * way must store the same bytes, stamp the same offsets, index them the same way, survive a
+ * reopen, leave the input unchanged, and leave nothing behind when a batch is refused.
  */
 import assert from 'node:assert/strict';
 import { closeSync, openSync, readSync } from 'node:fs';
