@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The storage core on arm64 from an x86-64 machine: native/test/core_test.cc cross-compiled for
+# The storage core on arm64 from an x86-64 machine: native/test/*.cc (core_test) cross-compiled for
 # aarch64 and run under qemu-user, which emulates the ARMv8 CRC32 instructions. It checks the
 # ARMv8 CRC-32C (and the portable one) against the standard vector and the portable code on every
 # length 0..4096, and runs the rest of the core's tests. On an arm64 machine `npm test` does this
@@ -20,6 +20,6 @@ fi
 
 OUT=build-arm64
 mkdir -p "$OUT"
-aarch64-linux-gnu-g++ -std=c++17 -O2 -Wall -Wextra -pthread -Inative native/core/*.cc native/test/core_test.cc \
+aarch64-linux-gnu-g++ -std=c++17 -O2 -Wall -Wextra -pthread -Inative native/core/*.cc native/test/*.cc \
   -o "$OUT/core_test"
 qemu-aarch64 -L /usr/aarch64-linux-gnu "$OUT/core_test"

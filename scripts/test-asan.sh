@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the native storage code under AddressSanitizer (and UndefinedBehaviorSanitizer):
-#  1. native/test/core_test.cc, the core alone, no Node.js;
+#  1. native/test/*.cc (core_test.cc and its parts), the core alone, no Node.js;
 #  2. the addon rebuilt with -fsanitize=address,undefined into build-asan/ (build/Release is left
 #     alone) and loaded by the native-facing JavaScript tests through RIVULET_ADDON.
 # Exits non-zero on any failing test or sanitizer report.
@@ -19,7 +19,7 @@ fi
 SANITIZE=(-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g -O1)
 
 echo "== core alone (ASan + UBSan)"
-"$CXX" -std=c++17 -Wall -Wextra -pthread "${SANITIZE[@]}" -Inative native/core/*.cc native/test/core_test.cc \
+"$CXX" -std=c++17 -Wall -Wextra -pthread "${SANITIZE[@]}" -Inative native/core/*.cc native/test/*.cc \
   -o "$OUT/core_test"
 ASAN_OPTIONS=detect_leaks=1 "$OUT/core_test"
 
