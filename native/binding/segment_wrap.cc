@@ -50,6 +50,7 @@ SegmentWrap::SegmentWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Segm
   int64_t segmentBytes = 0;
   int64_t indexIntervalBytes = 0;
   int64_t indexBytes = 0;
+  int64_t cacheTailBytes = -1;
   Napi::Value create = opts.Get("create");
   if (env.IsExceptionPending()) return;
   if (!GetString(env, opts.Get("dir"), "dir", &config.dir) ||
@@ -57,7 +58,8 @@ SegmentWrap::SegmentWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Segm
       !GetInteger(env, opts.Get("segmentBytes"), "segmentBytes", kMinSegmentBytes, kMaxSegmentBytes, &segmentBytes) ||
       !GetInteger(env, opts.Get("indexIntervalBytes"), "indexIntervalBytes", kMinIndexIntervalBytes,
                   kMaxIndexIntervalBytes, &indexIntervalBytes) ||
-      !GetInteger(env, opts.Get("indexBytes"), "indexBytes", kMinIndexBytes, kMaxIndexBytes, &indexBytes)) {
+      !GetInteger(env, opts.Get("indexBytes"), "indexBytes", kMinIndexBytes, kMaxIndexBytes, &indexBytes) ||
+      !GetOptionalInteger(env, opts.Get("cacheTailBytes"), "cacheTailBytes", -1, kMaxSafeInteger, -1, &cacheTailBytes)) {
     return;
   }
   if (config.dir.empty()) {
@@ -72,6 +74,7 @@ SegmentWrap::SegmentWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Segm
   config.segmentBytes = static_cast<uint64_t>(segmentBytes);
   config.indexIntervalBytes = static_cast<uint64_t>(indexIntervalBytes);
   config.indexBytes = static_cast<uint64_t>(indexBytes);
+  config.cacheTailBytes = cacheTailBytes;
   const Status status =
       create.As<Napi::Boolean>().Value() ? Segment::Create(config, &segment_) : Segment::Open(config, &segment_);
   if (!status.ok()) ThrowStatus(env, status);

@@ -214,6 +214,16 @@ void MappedFile::ReleaseWritablePages(uint64_t from, uint64_t to) const {
   if (PageRange(fileBytes(), &from, &to)) madvise(rw_ + from, to - from, MADV_DONTNEED);
 }
 
+void MappedFile::DropCache(uint64_t from, uint64_t to) const {
+#if defined(POSIX_FADV_DONTNEED)
+  if (!PageRange(fileBytes(), &from, &to)) return;
+  posix_fadvise(fd_, static_cast<off_t>(from), static_cast<off_t>(to - from), POSIX_FADV_DONTNEED);
+#else
+  (void)from;
+  (void)to;
+#endif
+}
+
 Status MappedFile::WriteAt(const uint8_t* data, uint64_t length, uint64_t position) const {
   struct iovec one = {const_cast<uint8_t*>(data), length};  // pwritev only reads it
   return WriteAt(&one, 1, position);

@@ -86,6 +86,10 @@ class MappedFile {
   void ReleasePages(uint64_t from, uint64_t to) const;
   // The same for the read-write mapping only (readers keep theirs).
   void ReleaseWritablePages(uint64_t from, uint64_t to) const;
+  // Asks the kernel to drop [from, to) of the file from the page cache (whole pages, within the
+  // file): clean pages that no process maps are freed, dirty ones are queued for writeback and
+  // stay. Nothing anybody reads changes; a later read takes it from disk again. Any thread.
+  void DropCache(uint64_t from, uint64_t to) const;
 
   // Writes data[0, length) at `position` with pwrite (retried on EINTR and short writes), within
   // the allocated file: the write path's copy into the page cache, for when writing through the

@@ -54,6 +54,9 @@ struct SegmentConfig {
   uint64_t segmentBytes = 0;
   uint64_t indexIntervalBytes = 0;
   uint64_t indexBytes = 0;
+  // cache.tail.bytes: how much of the newest data stays in the page cache while the segment is
+  // written; older data leaves it (core/write_ahead.h). Negative: the kernel decides.
+  int64_t cacheTailBytes = -1;
 };
 
 struct RecoveryReport {

@@ -123,7 +123,7 @@ uint64_t Segment::GrowLimit() const {
 }
 
 void Segment::StartWriteAhead() {
-  ahead_ = WriteAhead::Start(log_, size_, GrowStepBytes(config_.segmentBytes), GrowLimit());
+  ahead_ = WriteAhead::Start(log_, size_, GrowStepBytes(config_.segmentBytes), GrowLimit(), config_.cacheTailBytes);
 }
 
 void Segment::StopWriteAhead() {

@@ -53,8 +53,12 @@ bool Prefetch(uint8_t* p, uint64_t bytes) {
 }  // namespace
 
 std::shared_ptr<WriteAhead> WriteAhead::Start(const std::shared_ptr<MappedFile>& file, uint64_t position,
-                                              uint64_t growStepBytes, uint64_t growLimitBytes) {
-  std::shared_ptr<WriteAhead> ahead(new WriteAhead(file, growStepBytes, growLimitBytes));
+                                              uint64_t growStepBytes, uint64_t growLimitBytes,
+                                              int64_t cacheTailBytes) {
+  std::shared_ptr<WriteAhead> ahead(new WriteAhead(file, growStepBytes, growLimitBytes, cacheTailBytes));
+  // Nothing before the start position is this object's to drop: a reopened segment's older data
+  // is whatever readers brought back in.
+  ahead->droppedFrom_ = ahead->droppedTo_ = position;
   ahead->Kick(position, file->fileBytes());
   return ahead;
 }
@@ -147,6 +151,19 @@ void WriteAhead::Prefault(uint64_t position, uint64_t fileBytes) {
     const uint64_t to = position - kReleaseBehindBytes;
     file->ReleasePages(releasedTo_, to);
     releasedTo_ = to;
+  }
+  // Drop-behind (cache.tail.bytes): what lies further behind than the tail leaves the page cache.
+  // The range asked last time is asked again: its dirty or still mapped pages stayed.
+  if (cacheTailBytes_ >= 0) {
+    const uint64_t tail = static_cast<uint64_t>(cacheTailBytes_);
+    if (position >= droppedTo_ + tail + kReleaseStepBytes) {
+      const std::shared_ptr<MappedFile> file = Hold();
+      if (!file) return;
+      const uint64_t to = position - tail;
+      file->DropCache(droppedFrom_, to);
+      droppedFrom_ = droppedTo_;
+      droppedTo_ = to;
+    }
   }
   // While the segment is flushed often its appends are written with pwrite (Segment::WritesByCopy),
   // which allocates the pages itself: prefaulting them would only zero them first.

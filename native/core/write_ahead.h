@@ -24,6 +24,17 @@
 // thread (a tight loop of large appends can: zeroing pages is bound by memory bandwidth), and then
 // it is no worse off than without.
 //
+// Dropping behind (cache.tail.bytes, off unless set). Once the writer is more than the tail and
+// a step (kReleaseStepBytes) past the last drop, what lies further back than the tail is dropped
+// from the page cache (posix_fadvise DONTNEED): clean pages nobody maps are freed at once; dirty
+// ones are queued for writeback and asked again one step later. Why: a log written at full speed
+// otherwise takes a new page-cache page for every 4 KiB it writes, until memory is full and
+// reclaim starts (the kernel's uncached buffered writes, RWF_DONTCACHE, exist for this). Freed
+// pages are what the next writes get, still warm; on a virtual machine whose balloon reports free
+// memory to the host, a page new to the guest costs a fault in the host on first touch, most of a
+// write's cost (BENCHMARKS.md, round nine). The price: a consumer that lags further behind than
+// the tail reads from disk.
+//
 // Not done: starting writeback behind the writer (sync_file_range(SYNC_FILE_RANGE_WRITE), as
 // Kafka-style engines that write with write(2) do). Cleaning a page that is mapped writable means
 // write-protecting it in every CPU's TLB (an IPI to the writer's CPU per batch of pages), and in
@@ -84,8 +95,10 @@ class WriteAhead : public std::enable_shared_from_this<WriteAhead> {
   // Starts keeping `file` ready from `position` on, growing it in steps of `growStepBytes` up to
   // `growLimitBytes` (0: never grow it); `file` must stay mapped at its current address
   // (MappedFile never remaps).
+  // `cacheTailBytes` < 0 leaves the page cache alone; otherwise see "Dropping behind" above.
   static std::shared_ptr<WriteAhead> Start(const std::shared_ptr<MappedFile>& file, uint64_t position,
-                                           uint64_t growStepBytes = 0, uint64_t growLimitBytes = 0);
+                                           uint64_t growStepBytes = 0, uint64_t growLimitBytes = 0,
+                                           int64_t cacheTailBytes = -1);
 
   WriteAhead(const WriteAhead&) = delete;
   WriteAhead& operator=(const WriteAhead&) = delete;
@@ -106,8 +119,9 @@ class WriteAhead : public std::enable_shared_from_this<WriteAhead> {
   bool Flushing() const;
 
  private:
-  WriteAhead(const std::shared_ptr<MappedFile>& file, uint64_t growStepBytes, uint64_t growLimitBytes)
-      : file_(file), growStepBytes_(growStepBytes), growLimitBytes_(growLimitBytes) {}
+  WriteAhead(const std::shared_ptr<MappedFile>& file, uint64_t growStepBytes, uint64_t growLimitBytes,
+             int64_t cacheTailBytes)
+      : file_(file), growStepBytes_(growStepBytes), growLimitBytes_(growLimitBytes), cacheTailBytes_(cacheTailBytes) {}
 
   void Kick(uint64_t position, uint64_t fileBytes);
   void Work();
@@ -120,6 +134,7 @@ class WriteAhead : public std::enable_shared_from_this<WriteAhead> {
   const std::weak_ptr<MappedFile> file_;
   const uint64_t growStepBytes_;
   const uint64_t growLimitBytes_;
+  const int64_t cacheTailBytes_;
   // Set by Stop; MappedFile::Reserve checks it under the file's resize lock.
   std::atomic<bool> cancelGrowth_{false};
   // Steady-clock time of the last flush (NoteFlush), read by the background thread.
@@ -138,6 +153,9 @@ class WriteAhead : public std::enable_shared_from_this<WriteAhead> {
 
   // Background thread only (Work never runs twice at once for one object).
   uint64_t prefaultedTo_ = 0;
+  // Asked to leave the page cache: [droppedFrom_, droppedTo_) last time, all below it before.
+  uint64_t droppedFrom_ = 0;
+  uint64_t droppedTo_ = 0;
   uint64_t releasedTo_ = 0;
   uint64_t window_ = 0;
 };

@@ -290,6 +290,7 @@ int main() {
   TestAppendFlushedOften();
   TestCrcCopy();
   TestWriteAhead();
+  TestCacheTail();
   TestWriteAheadRaces();
   TestZeroFillPastEnd();
   if (failures > 0) {

@@ -74,5 +74,7 @@ inline SegmentConfig Config(const std::string& dir) {
 // Defined in append_test.cc.
 void TestAppendReadRecover();
 void TestAppendFlushedOften();
+// Defined in cache_tail_test.cc.
+void TestCacheTail();
 
 }  // namespace rivulet::test

@@ -27,6 +27,7 @@ export interface BrokerConfig {
   retentionMs: number | null;
   retentionBytes: number | null;
   segmentBytes: number | null;
+  cacheTailBytes: number | null;
   maxMessageBytes: number | null;
   maxFrameBytes: number;
   maxConnections: number;
@@ -136,6 +137,15 @@ export const BROKER_SETTINGS: readonly Setting[] = [
     default: null,
     min: 1,
     description: `default segment.bytes, the most one segment holds before a roll; its file grows in 16 MiB steps (Kafka's ${DEFAULT_TOPIC_CONFIG.segmentBytes})`,
+  },
+  {
+    key: 'cacheTailBytes',
+    name: 'cache-tail-bytes',
+    kind: 'int?',
+    default: null,
+    min: -1,
+    description:
+      "default cache.tail.bytes: how much of each partition's newest data stays in the page cache while it is written; older data leaves it once on disk, and consumers that far behind read from disk (-1: the kernel decides)",
   },
   {
     key: 'maxMessageBytes',
@@ -413,6 +423,7 @@ export function topicDefaults(config: BrokerConfig): Partial<TopicConfig> {
   if (config.retentionMs !== null) out.retentionMs = config.retentionMs;
   if (config.retentionBytes !== null) out.retentionBytes = config.retentionBytes;
   if (config.segmentBytes !== null) out.segmentBytes = config.segmentBytes;
+  if (config.cacheTailBytes !== null) out.cacheTailBytes = config.cacheTailBytes;
   if (config.maxMessageBytes !== null) out.maxMessageBytes = config.maxMessageBytes;
   return out;
 }

@@ -33,6 +33,13 @@ export interface TopicConfig {
   cleanupPolicy: CleanupPolicy;
   /** `message.timestamp.type`: CreateTime keeps the producer's timestamps; LogAppendTime stamps the broker's. */
   messageTimestampType: TimestampType;
+  /**
+   * `cache.tail.bytes` (Rivulet's own): how much of each partition's newest data its active
+   * segment keeps in the page cache; data further behind leaves it once written back, and a
+   * consumer that far behind reads it from disk. -1 (the default): the kernel decides, as in Kafka.
+   * Applies to segments opened from then on (the active one at its next roll or restart).
+   */
+  cacheTailBytes: number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -54,6 +61,7 @@ export const DEFAULT_TOPIC_CONFIG: Readonly<TopicConfig> = Object.freeze({
   segmentIndexBytes: 10 * 1024 * 1024,
   cleanupPolicy: 'delete',
   messageTimestampType: 'CreateTime',
+  cacheTailBytes: -1,
 });
 
 type Key = keyof TopicConfig;
@@ -82,6 +90,7 @@ export const TOPIC_CONFIG_DEFS: Readonly<Record<string, ConfigDef>> = Object.fre
   'segment.index.bytes': { kind: 'int', key: 'segmentIndexBytes', min: MIN_SEGMENT_INDEX_BYTES, max: INT32_MAX },
   'cleanup.policy': { kind: 'enum', key: 'cleanupPolicy', values: ['delete', 'compact', 'compact,delete'] },
   'message.timestamp.type': { kind: 'enum', key: 'messageTimestampType', values: ['CreateTime', 'LogAppendTime'] },
+  'cache.tail.bytes': { kind: 'int', key: 'cacheTailBytes', min: -1, max: Number.MAX_SAFE_INTEGER },
 } satisfies Record<string, ConfigDef>);
 
 export const TOPIC_CONFIG_NAMES: readonly string[] = Object.freeze(Object.keys(TOPIC_CONFIG_DEFS));

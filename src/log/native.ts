@@ -29,6 +29,12 @@ export interface SegmentOptions {
    */
   indexBytes: number;
   /**
+   * How much of the newest data stays in the page cache while the segment is written
+   * (`cache.tail.bytes`): data further behind is dropped from it once written back, and read from
+   * disk again by whoever asks. Omitted or -1: the kernel decides, as for any file.
+   */
+  cacheTailBytes?: number;
+  /**
    * true: create the files (taking the prepared spare files of the directory, if there are some,
    * so no allocation happens on the caller's thread). false: open existing files; an active
    * segment's `.log` is appended to within the size its file has (it grows again from there).

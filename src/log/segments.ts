@@ -34,6 +34,7 @@ export interface SegmentSettings {
   segmentBytes: number;
   indexIntervalBytes: number;
   indexBytes: number;
+  cacheTailBytes: number;
 }
 
 export interface LogLogger {
@@ -51,13 +52,14 @@ export const consoleLogger: LogLogger = {
 
 export function segmentSettings(
   dir: string,
-  config: Pick<TopicConfig, 'segmentBytes' | 'indexIntervalBytes' | 'segmentIndexBytes'>,
+  config: Pick<TopicConfig, 'segmentBytes' | 'indexIntervalBytes' | 'segmentIndexBytes' | 'cacheTailBytes'>,
 ): SegmentSettings {
   return {
     dir,
     segmentBytes: config.segmentBytes,
     indexIntervalBytes: config.indexIntervalBytes,
     indexBytes: config.segmentIndexBytes,
+    cacheTailBytes: config.cacheTailBytes,
   };
 }
 
@@ -294,8 +296,16 @@ export class Segments {
   }
 
   #make(baseOffset: number, create: boolean): NativeSegment {
-    const { dir, segmentBytes, indexIntervalBytes, indexBytes } = this.settings;
-    return new native.Segment({ dir, baseOffset, segmentBytes, indexIntervalBytes, indexBytes, create });
+    const { dir, segmentBytes, indexIntervalBytes, indexBytes, cacheTailBytes } = this.settings;
+    return new native.Segment({
+      dir,
+      baseOffset,
+      segmentBytes,
+      indexIntervalBytes,
+      indexBytes,
+      cacheTailBytes,
+      create,
+    });
   }
 
   #push(seg: NativeSegment): NativeSegment {

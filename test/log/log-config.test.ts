@@ -21,7 +21,7 @@ function invalidConfig(key: string) {
 }
 
 describe('topic configs', () => {
-  test("defaults are Kafka's", () => {
+  test("defaults are Kafka's (and cache.tail.bytes, Rivulet's own, leaves the page cache to the kernel, as Kafka does)", () => {
     assert.deepEqual(DEFAULT_TOPIC_CONFIG, {
       retentionMs: 604_800_000,
       retentionBytes: -1,
@@ -32,6 +32,7 @@ describe('topic configs', () => {
       segmentIndexBytes: 10_485_760,
       cleanupPolicy: 'delete',
       messageTimestampType: 'CreateTime',
+      cacheTailBytes: -1,
     });
   });
 
@@ -56,6 +57,12 @@ describe('topic configs', () => {
       retentionMs: -1,
       retentionBytes: -1,
     });
+  });
+
+  test('cache.tail.bytes takes a byte count, or -1 for the kernel to decide', () => {
+    assert.deepEqual(parseTopicConfigs({ 'cache.tail.bytes': '33554432' }), { cacheTailBytes: 33554432 });
+    assert.deepEqual(parseTopicConfigs({ 'cache.tail.bytes': '-1' }), { cacheTailBytes: -1 });
+    assert.throws(() => parseTopicConfigs({ 'cache.tail.bytes': '-2' }), invalidConfig('cache.tail.bytes'));
   });
 
   test('"delete,compact" is the same policy as "compact,delete"', () => {
