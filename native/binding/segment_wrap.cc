@@ -59,7 +59,8 @@ SegmentWrap::SegmentWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Segm
       !GetInteger(env, opts.Get("indexIntervalBytes"), "indexIntervalBytes", kMinIndexIntervalBytes,
                   kMaxIndexIntervalBytes, &indexIntervalBytes) ||
       !GetInteger(env, opts.Get("indexBytes"), "indexBytes", kMinIndexBytes, kMaxIndexBytes, &indexBytes) ||
-      !GetOptionalInteger(env, opts.Get("cacheTailBytes"), "cacheTailBytes", -1, kMaxSafeInteger, -1, &cacheTailBytes)) {
+      !GetOptionalInteger(env, opts.Get("cacheTailBytes"), "cacheTailBytes", -1, kMaxSafeInteger, -1,
+                          &cacheTailBytes)) {
     return;
   }
   if (config.dir.empty()) {
