@@ -29,7 +29,6 @@ Napi::Function SegmentWrap::Define(Napi::Env env) {
                          InstanceMethod("append", &SegmentWrap::Append),
                          InstanceMethod("readSpan", &SegmentWrap::ReadSpan),
                          InstanceMethod("positionOf", &SegmentWrap::PositionOf),
-                         InstanceMethod("loadRange", &SegmentWrap::LoadRange),
                          InstanceMethod("offsetForTimestamp", &SegmentWrap::OffsetForTimestamp),
                          InstanceMethod("flush", &SegmentWrap::Flush),
                          InstanceMethod("truncateTo", &SegmentWrap::TruncateTo),
@@ -199,31 +198,6 @@ Napi::Value SegmentWrap::PositionOf(const Napi::CallbackInfo& info) {
     return Napi::Value();
   }
   return Napi::Number::New(env, static_cast<double>(position));
-}
-
-// loadRange(offset, maxBytes): Promise<void> | null. null when what read(offset, maxBytes) looks
-// at is in memory; otherwise it is read in on the thread pool and the Promise resolves then.
-Napi::Value SegmentWrap::LoadRange(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int64_t offset = 0;
-  int64_t maxBytes = 0;
-  if (!GetOffset(env, info[0], "offset", &offset) ||
-      !GetInteger(env, info[1], "maxBytes", 0, kMaxSafeInteger, &maxBytes)) {
-    return Napi::Value();
-  }
-  uint64_t from = 0;
-  uint64_t to = 0;
-  const Status status = segment_->ReadRange(offset, static_cast<uint64_t>(maxBytes), &from, &to);
-  if (!status.ok()) {
-    ThrowStatus(env, status);
-    return Napi::Value();
-  }
-  const std::shared_ptr<MappedFile>& file = segment_->logFile();
-  if (from >= to || file->Resident(from, to)) return env.Null();
-  auto* worker = new PopulateWorker(env, file, from, to);
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
 }
 
 Napi::Value SegmentWrap::OffsetForTimestamp(const Napi::CallbackInfo& info) {

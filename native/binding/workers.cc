@@ -38,13 +38,6 @@ void FlushWorker::OnOK() {
   Settle(Env(), deferred_, status_);
 }
 
-PopulateWorker::PopulateWorker(Napi::Env env, std::shared_ptr<MappedFile> file, uint64_t from, uint64_t to)
-    : Napi::AsyncWorker(env, "rivulet.populate"),
-      deferred_(Napi::Promise::Deferred::New(env)),
-      file_(std::move(file)),
-      from_(from),
-      to_(to) {}
-
 PrepareWorker::PrepareWorker(Napi::Env env, std::string dir, uint64_t segmentBytes, uint64_t indexBytes)
     : Napi::AsyncWorker(env, "rivulet:prepareSegment"),
       deferred_(Napi::Promise::Deferred::New(env)),

@@ -30,25 +30,6 @@ class FlushWorker : public Napi::AsyncWorker {
   Status status_;
 };
 
-// Reads a range of a `.log` into memory (MappedFile::Populate) for a reader that then takes it
-// from the event loop without waiting for the disk. Holds the file, so the mapping outlives a
-// segment closed meanwhile. Resolves whatever happens (see MappedFile::Populate).
-class PopulateWorker : public Napi::AsyncWorker {
- public:
-  PopulateWorker(Napi::Env env, std::shared_ptr<MappedFile> file, uint64_t from, uint64_t to);
-  Napi::Promise Promise() { return deferred_.Promise(); }
-
- protected:
-  void Execute() override { file_->Populate(from_, to_); }
-  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  std::shared_ptr<MappedFile> file_;
-  uint64_t from_;
-  uint64_t to_;
-};
-
 class PrepareWorker : public Napi::AsyncWorker {
  public:
   PrepareWorker(Napi::Env env, std::string dir, uint64_t segmentBytes, uint64_t indexBytes);

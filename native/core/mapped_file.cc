@@ -12,10 +12,6 @@
 #include "core/background.h"
 #include "core/spare_files.h"
 
-#if defined(__linux__) && !defined(MADV_POPULATE_READ)
-#define MADV_POPULATE_READ 22  // <asm-generic/mman-common.h>, Linux 5.14; older headers lack it
-#endif
-
 namespace rivulet {
 
 namespace {
@@ -226,45 +222,6 @@ void MappedFile::DropCache(uint64_t from, uint64_t to) const {
   (void)from;
   (void)to;
 #endif
-}
-
-namespace {
-
-// [from, to) widened to whole pages, but not past the file's last page; false when empty.
-bool PagesWithin(uint64_t limit, uint64_t* from, uint64_t* to) {
-  const long pageSize = sysconf(_SC_PAGESIZE);
-  const uint64_t page = pageSize > 0 ? static_cast<uint64_t>(pageSize) : 4096;
-  if (*to > limit) *to = limit;
-  *from = *from / page * page;
-  *to = (*to + page - 1) / page * page;
-  return *from < *to;
-}
-
-}  // namespace
-
-bool MappedFile::Resident(uint64_t from, uint64_t to) const {
-  if (!PagesWithin(fileBytes(), &from, &to)) return true;
-  constexpr uint64_t kPagesPerCall = 1024;
-  unsigned char pages[kPagesPerCall];
-  const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-  while (from < to) {
-    const uint64_t bytes = to - from < kPagesPerCall * page ? to - from : kPagesPerCall * page;
-    // A failure says nothing about residency: count it resident, and the reader meets what it meets.
-    if (mincore(ro_ + from, bytes, pages) != 0) return true;
-    for (uint64_t i = 0; i < bytes / page; i++) {
-      if ((pages[i] & 1) == 0) return false;
-    }
-    from += bytes;
-  }
-  return true;
-}
-
-void MappedFile::Populate(uint64_t from, uint64_t to) const {
-  if (!PagesWithin(fileBytes(), &from, &to)) return;
-#if defined(__linux__)
-  if (madvise(ro_ + from, to - from, MADV_POPULATE_READ) == 0 || errno != EINVAL) return;
-#endif
-  madvise(ro_ + from, to - from, MADV_WILLNEED);
 }
 
 Status MappedFile::WriteAt(const uint8_t* data, uint64_t length, uint64_t position) const {

@@ -90,14 +90,6 @@ class MappedFile {
   // file): clean pages that no process maps are freed, dirty ones are queued for writeback and
   // stay. Nothing anybody reads changes; a later read takes it from disk again. Any thread.
   void DropCache(uint64_t from, uint64_t to) const;
-  // Whether every page of [from, to) of the file (within it) is in memory now (mincore). Any
-  // thread; a system call per 4 MiB.
-  bool Resident(uint64_t from, uint64_t to) const;
-  // Reads [from, to) of the file (within it) into memory and maps it in the read-only mapping
-  // (MADV_POPULATE_READ; on kernels before 5.14, MADV_WILLNEED's readahead, which does not wait).
-  // Blocks on the disk: for a worker thread. What could not be read (the file shrank, an I/O
-  // error) is left to fault where it is used; no SIGBUS here.
-  void Populate(uint64_t from, uint64_t to) const;
 
   // Writes data[0, length) at `position` with pwrite (retried on EINTR and short writes), within
   // the allocated file: the write path's copy into the page cache, for when writing through the

@@ -299,21 +299,6 @@ Status Segment::Read(int64_t offset, uint64_t maxBytes, SegmentView* view) const
   return Status::Ok();
 }
 
-Status Segment::ReadRange(int64_t offset, uint64_t maxBytes, uint64_t* from, uint64_t* to) const {
-  if (closed_) return Status(ErrorCode::kClosed, "segment " + Name() + " is closed", 0, Name());
-  if (offset < config_.baseOffset) {
-    return Status(ErrorCode::kInvalid, "offset " + std::to_string(offset) + " is before segment " + Name(), 0, Name());
-  }
-  *from = *to = 0;
-  if (offset >= nextOffset_) return Status::Ok();
-  const int64_t entry = offsets_.FloorByOffset(static_cast<uint32_t>(offset - config_.baseOffset));
-  *from = entry >= 0 ? offsets_.At(static_cast<uint32_t>(entry)).position : 0;
-  // LocateBatch walks from the entry to the batch (about indexIntervalBytes), then Read takes maxBytes.
-  const uint64_t span = config_.indexIntervalBytes + maxBytes + batch::kHeaderBytes;
-  *to = size_ - *from < span ? size_ : *from + span;
-  return Status::Ok();
-}
-
 Status Segment::PositionOf(int64_t offset, int64_t* position) const {
   if (closed_) return Status(ErrorCode::kClosed, "segment " + Name() + " is closed", 0, Name());
   if (offset < config_.baseOffset) {

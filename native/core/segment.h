@@ -141,11 +141,6 @@ class Segment {
   // Whole batches from the one holding `offset`, up to maxBytes (at least one batch); empty when
   // offset >= nextOffset.
   Status Read(int64_t offset, uint64_t maxBytes, SegmentView* view) const;
-  // The part of the `.log` a Read(offset, maxBytes) looks at, found from the index alone, without
-  // touching the log: [*from, *to), empty when offset >= nextOffset. (A first batch longer than
-  // maxBytes reaches past it.) With logFile(), what a reader reads in off its own thread first.
-  Status ReadRange(int64_t offset, uint64_t maxBytes, uint64_t* from, uint64_t* to) const;
-  const std::shared_ptr<MappedFile>& logFile() const { return log_; }
   // Position of the batch holding `offset`, -1 when offset >= nextOffset.
   Status PositionOf(int64_t offset, int64_t* position) const;
   // baseOffset of the first batch whose maxTimestamp >= timestamp, -1 when there is none.

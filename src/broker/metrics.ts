@@ -41,8 +41,6 @@ export class BrokerMetrics {
   connectionsAccepted = 0;
   connectionsRefused = 0;
   framesTooLarge = 0;
-  /** Fetches whose data had to be read in from disk before the answer (src/log/cold-reads.ts). */
-  coldFetches = 0;
   readonly #startedAt = Date.now();
   /** Event-loop delay since the last render: what every request on the loop waits on top of its own work. */
   readonly #loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
@@ -69,10 +67,6 @@ export class BrokerMetrics {
     const t = this.#topic(topic);
     t.bytesIn += bytes;
     t.recordsIn += records;
-  }
-
-  coldFetch(): void {
-    this.coldFetches++;
   }
 
   fetched(topic: string, bytes: number, records: number): void {
@@ -121,8 +115,7 @@ export class BrokerMetrics {
       'histogram',
       'Time from receiving a request to answering it (fetch includes its long-poll wait).',
     );
-    for (const [api, r] of this.#requests)
-      out.push(...r.latency.render('rivulet_request_duration_seconds', `api="${api}"`));
+    for (const [api, r] of this.#requests) out.push(...r.latency.render('rivulet_request_duration_seconds', `api="${api}"`));
 
     family('rivulet_log_end_offset', 'gauge', 'Offset the next record appended to the partition gets.');
     for (const p of s.partitions)
@@ -142,8 +135,6 @@ export class BrokerMetrics {
     out.push(`rivulet_connections_refused_total ${this.connectionsRefused}`);
     family('rivulet_frames_too_large_total', 'counter', 'Connections closed for a message over max-frame-bytes.');
     out.push(`rivulet_frames_too_large_total ${this.framesTooLarge}`);
-    family('rivulet_fetch_cold_total', 'counter', 'Fetches whose data was read in from disk off the event loop first.');
-    out.push(`rivulet_fetch_cold_total ${this.coldFetches}`);
     family(
       'rivulet_buffered_response_bytes',
       'gauge',
@@ -168,11 +159,7 @@ export class BrokerMetrics {
       'Event-loop delay since the previous scrape, by quantile (0.5, 0.99, 1 = max): how late a 10 ms timer fired.',
     );
     const d = this.#loopDelay;
-    for (const [q, ns] of [
-      ['0.5', d.percentile(50)],
-      ['0.99', d.percentile(99)],
-      ['1', d.max],
-    ] as const) {
+    for (const [q, ns] of [['0.5', d.percentile(50)], ['0.99', d.percentile(99)], ['1', d.max]] as const) {
       // The histogram holds whole timer periods; what is past the period is the delay.
       const late = Number.isFinite(ns) && d.count > 0 ? Math.max(0, ns / 1e9 - LOOP_DELAY_RESOLUTION_MS / 1000) : 0;
       out.push(`rivulet_event_loop_delay_seconds{quantile="${q}"} ${late}`);

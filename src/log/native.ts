@@ -98,13 +98,6 @@ export interface NativeSegment {
    * buffers, a view is a copy with its own small ArrayBuffer.)
    */
   read(offset: number, maxBytes: number): Buffer;
-  /**
-   * null when the part of the log `read(offset, maxBytes)` looks at (found from the index alone)
-   * is in memory; otherwise a Promise that resolves once it has been read in on libuv's thread
-   * pool, so the read and the send of its views do not wait for the disk on the event loop. Never
-   * rejects: what could not be read faults where it is used, as it would have.
-   */
-  loadRange(offset: number, maxBytes: number): Promise<void> | null;
   /** Byte position of the batch holding `offset`, -1 when offset >= nextOffset. */
   positionOf(offset: number): number;
   /** Base offset of the first batch whose maxTimestamp >= timestamp, -1 when there is none. */

@@ -22,7 +22,6 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { RivuletError } from '../errors.js';
-import { Histogram } from '../histogram.js';
 import { writeFileAtomicSync } from './atomic-file.js';
 import { checkRange, firstBatchMaxTimestamp, stampLogAppendTime, walkBatches } from './batch-walk.js';
 import { logClosed, offsetOutOfRange, setTooLarge, toRivuletError } from './errors.js';
@@ -33,6 +32,7 @@ import { assertOffset, assertOffsetOrder, MAX_OFFSET } from './offsets.js';
 import { LOG_START_OFFSET_FILE, loadPartitionDir } from './recovery.js';
 import { type DeletedSegment, type RetentionResult, type SegmentSummary, selectExpiredSegments } from './retention.js';
 import { consoleLogger, type LogLogger, type Segments, segmentSettings } from './segments.js';
+import { Histogram } from '../histogram.js';
 
 export interface PartitionLogOptions {
   /** Where recovery and background failures are reported (default: warnings to the console). */
@@ -260,24 +260,6 @@ export class PartitionLog {
       return this.#segments.read(offset, Math.floor(maxBytes));
     } catch (err) {
       throw toRivuletError(err, `read from ${this.dir}`);
-    }
-  }
-
-  /**
-   * Data that left the page cache (cache.tail.bytes, memory pressure, a restart) would be read from
-   * disk by page faults on the event loop, during `read` and while its views are copied into a
-   * socket, and every other client would wait for that disk. So a reader asks first: null when
-   * what `read(offset, maxBytes)` would look at is in memory (the common case: one mincore);
-   * otherwise a Promise that resolves once it has been read in on the thread pool. Never rejects;
-   * null too for whatever `read` would refuse (it reports that itself).
-   */
-  whenReadable(offset: number, maxBytes: number): Promise<void> | null {
-    if (this.#closed || !Number.isSafeInteger(offset) || offset < this.#logStartOffset || !(maxBytes >= 0)) return null;
-    if (offset >= this.logEndOffset) return null;
-    try {
-      return this.#segments.loadRange(offset, Math.min(Math.floor(maxBytes), Number.MAX_SAFE_INTEGER));
-    } catch {
-      return null;
     }
   }
 

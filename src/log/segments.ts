@@ -168,12 +168,6 @@ export class Segments {
    * segments) on, continuing into the following segments while `maxBytes` allows; at least one
    * batch. A view keeps its mapping alive whatever happens to the segment afterwards.
    */
-  /** See NativeSegment.loadRange: for the segment holding `offset` (the rest of a read is rarer). */
-  loadRange(offset: number, maxBytes: number): Promise<void> | null {
-    const seg = this.#list[this.indexOf(offset)];
-    return seg === undefined || offset >= seg.nextOffset ? null : seg.loadRange(offset, maxBytes);
-  }
-
   read(offset: number, maxBytes: number): Buffer[] {
     const all = this.#list;
     const views: Buffer[] = [];

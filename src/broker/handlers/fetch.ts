@@ -5,9 +5,7 @@
  * maxWaitMs passes, and then reads again.
  *
  * The answer is the header, then each partition's zero-copy views of the log as raw messages, in
- * one cork (`Connection.send`): nothing copies record bytes in JavaScript. Whatever is to be read
- * that is not in memory is read in on the thread pool first (PartitionLog.whenReadable), so neither
- * the read nor the copy into the socket waits for the disk on the event loop. While the client's
+ * one cork (`Connection.send`): nothing copies record bytes in JavaScript. While the client's
  * buffered bytes are over max-backpressure-bytes the answer waits for `drain` (and is read only
  * then), so a client that does not read cannot make the broker buffer more. The response is capped
  * at max-backpressure-bytes (or the request's maxBytes, if lower), except the first non-empty
@@ -104,29 +102,6 @@ function collect(ctx: BrokerContext, req: FetchRequest, cap: number): Collected 
   return out;
 }
 
-/** What the fetch is about to read, read in where it is not in memory; null when all of it is. */
-function whenReadable(ctx: BrokerContext, req: FetchRequest, cap: number): Promise<unknown> | null {
-  const pending: Array<Promise<void>> = [];
-  for (const t of req.topics) {
-    const topic = ctx.logs.topic(t.name);
-    if (topic === undefined) continue;
-    for (const p of t.partitions) {
-      const loading = topic.partitions[p.index]?.whenReadable(p.fetchOffset, Math.min(p.partitionMaxBytes, cap));
-      if (loading != null) pending.push(loading);
-    }
-  }
-  if (pending.length === 0) return null;
-  ctx.metrics.coldFetch();
-  return Promise.all(pending);
-}
-
-/** Runs `then` now when what the fetch reads is in memory, else once it is. */
-function whenRead(ctx: BrokerContext, req: FetchRequest, cap: number, then: () => void): void {
-  const loading = whenReadable(ctx, req, cap);
-  if (loading === null) then();
-  else void loading.then(then);
-}
-
 function countRecords(views: readonly Buffer[]): number {
   let records = 0;
   for (const v of views) {
@@ -152,33 +127,26 @@ function handleFetch(
         reply.drop();
         return;
       }
-      whenRead(ctx, req, cap, () => {
-        if (!conn.open) {
-          reply.drop();
-          return;
-        }
-        const c = collect(ctx, req, cap);
-        for (const [topic, views] of c.bytesByTopic) {
-          let bytes = 0;
-          for (const v of views) bytes += v.length;
-          ctx.metrics.fetched(topic, bytes, countRecords(views));
-        }
-        reply.send({ throttleTimeMs: 0, topics: c.topics }, c.raws);
-      });
+      const c = collect(ctx, req, cap);
+      for (const [topic, views] of c.bytesByTopic) {
+        let bytes = 0;
+        for (const v of views) bytes += v.length;
+        ctx.metrics.fetched(topic, bytes, countRecords(views));
+      }
+      reply.send({ throttleTimeMs: 0, topics: c.topics }, c.raws);
     });
   };
 
-  if (conn.congested) {
-    answer();
-    return;
-  }
-  whenRead(ctx, req, cap, () => {
+  if (!conn.congested) {
     const first = collect(ctx, req, cap);
     const ready =
       first.hasError || first.bytes >= req.minBytes || req.maxWaitMs <= 0 || ctx.closing || first.logs.length === 0;
-    if (ready) answer();
-    else waitForData(ctx, req, conn, first, answer);
-  });
+    if (!ready) {
+      waitForData(ctx, req, conn, first, answer);
+      return;
+    }
+  }
+  answer();
 }
 
 /** Parks the fetch until appends bring its minBytes, its maxWaitMs passes, or the connection closes. */
