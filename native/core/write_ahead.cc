@@ -145,24 +145,23 @@ void WriteAhead::Prefault(uint64_t position, uint64_t fileBytes) {
     if (target > file->fileBytes()) file->Reserve(target, &cancelGrowth_);
     fileBytes = file->fileBytes();
   }
-  if (position >= releasedTo_ + kReleaseBehindBytes + kReleaseStepBytes) {
+  // Behind the writer, a step at a time: pages unmapped, and, with cache.tail.bytes, dropped from
+  // the page cache (after the unmapping: the kernel keeps pages that are mapped). The range asked
+  // to leave the cache last time is asked again: its dirty or still mapped pages stayed.
+  const uint64_t tail = static_cast<uint64_t>(cacheTailBytes_);
+  const bool release = position >= releasedTo_ + kReleaseBehindBytes + kReleaseStepBytes;
+  const bool drop = cacheTailBytes_ >= 0 && position >= droppedTo_ + tail + kReleaseStepBytes;
+  if (release || drop) {
     const std::shared_ptr<MappedFile> file = Hold();
     if (!file) return;
-    const uint64_t to = position - kReleaseBehindBytes;
-    file->ReleasePages(releasedTo_, to);
-    releasedTo_ = to;
-  }
-  // Drop-behind (cache.tail.bytes): what lies further behind than the tail leaves the page cache.
-  // The range asked last time is asked again: its dirty or still mapped pages stayed.
-  if (cacheTailBytes_ >= 0) {
-    const uint64_t tail = static_cast<uint64_t>(cacheTailBytes_);
-    if (position >= droppedTo_ + tail + kReleaseStepBytes) {
-      const std::shared_ptr<MappedFile> file = Hold();
-      if (!file) return;
-      const uint64_t to = position - tail;
-      file->DropCache(droppedFrom_, to);
+    if (release) {
+      file->ReleasePages(releasedTo_, position - kReleaseBehindBytes);
+      releasedTo_ = position - kReleaseBehindBytes;
+    }
+    if (drop) {
+      file->DropCache(droppedFrom_, position - tail);
       droppedFrom_ = droppedTo_;
-      droppedTo_ = to;
+      droppedTo_ = position - tail;
     }
   }
   // While the segment is flushed often its appends are written with pwrite (Segment::WritesByCopy),
