@@ -5,13 +5,13 @@ export { Broker, type BrokerOptions, CLOSE_GRACE_MS } from './broker/broker.js';
 export {
   BROKER_SETTINGS,
   type BrokerConfig,
-  brokerHelp,
   DEFAULT_BROKER_CONFIG,
   type FlushPolicy,
   type ParsedBrokerArgs,
   parseBrokerArgs,
   parseFlushPolicy,
 } from './broker/config.js';
+export { brokerHelp } from './broker/config-help.js';
 export {
   type LocalErrorCode,
   LocalErrorCodes,
@@ -19,5 +19,5 @@ export {
   type RivuletErrorCode,
   type RivuletErrorOptions,
 } from './errors.js';
-export { type ErrorName, ErrorCodes, type ErrorNumber, errorName, isRetriable } from './protocol/error-codes.js';
 export type { TopicConfig } from './log/log-config.js';
+export { ErrorCodes, type ErrorName, type ErrorNumber, errorName, isRetriable } from './protocol/error-codes.js';

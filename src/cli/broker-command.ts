@@ -9,7 +9,8 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { Broker } from '../broker/broker.js';
-import { brokerHelp, parseBrokerArgs } from '../broker/config.js';
+import { parseBrokerArgs } from '../broker/config.js';
+import { brokerHelp } from '../broker/config-help.js';
 import { RivuletError } from '../errors.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './args.js';
 

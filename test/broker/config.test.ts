@@ -3,13 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import {
-  BROKER_SETTINGS,
-  brokerHelp,
-  DEFAULT_BROKER_CONFIG,
-  parseBrokerArgs,
-  parseFlushPolicy,
-} from '../../src/broker/config.js';
+import { BROKER_SETTINGS, DEFAULT_BROKER_CONFIG, parseBrokerArgs, parseFlushPolicy } from '../../src/broker/config.js';
+import { brokerHelp } from '../../src/broker/config-help.js';
 import { RivuletError } from '../../src/errors.js';
 
 const made: string[] = [];
