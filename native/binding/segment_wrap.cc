@@ -29,6 +29,7 @@ Napi::Function SegmentWrap::Define(Napi::Env env) {
                          InstanceMethod("append", &SegmentWrap::Append),
                          InstanceMethod("readSpan", &SegmentWrap::ReadSpan),
                          InstanceMethod("positionOf", &SegmentWrap::PositionOf),
+                         InstanceMethod("setCacheTailBytes", &SegmentWrap::SetCacheTailBytes),
                          InstanceMethod("offsetForTimestamp", &SegmentWrap::OffsetForTimestamp),
                          InstanceMethod("flush", &SegmentWrap::Flush),
                          InstanceMethod("truncateTo", &SegmentWrap::TruncateTo),
@@ -198,6 +199,14 @@ Napi::Value SegmentWrap::PositionOf(const Napi::CallbackInfo& info) {
     return Napi::Value();
   }
   return Napi::Number::New(env, static_cast<double>(position));
+}
+
+Napi::Value SegmentWrap::SetCacheTailBytes(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t bytes = 0;
+  if (!GetInteger(env, info[0], "cacheTailBytes", -1, kMaxSafeInteger, &bytes)) return Napi::Value();
+  segment_->SetCacheTailBytes(bytes);
+  return env.Undefined();
 }
 
 Napi::Value SegmentWrap::OffsetForTimestamp(const Napi::CallbackInfo& info) {

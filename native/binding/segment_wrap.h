@@ -33,6 +33,7 @@ class SegmentWrap : public Napi::ObjectWrap<SegmentWrap> {
   Napi::Value Append(const Napi::CallbackInfo& info);
   Napi::Value ReadSpan(const Napi::CallbackInfo& info);
   Napi::Value PositionOf(const Napi::CallbackInfo& info);
+  Napi::Value SetCacheTailBytes(const Napi::CallbackInfo& info);
   Napi::Value OffsetForTimestamp(const Napi::CallbackInfo& info);
   Napi::Value Flush(const Napi::CallbackInfo& info);
   Napi::Value TruncateTo(const Napi::CallbackInfo& info);

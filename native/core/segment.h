@@ -141,6 +141,8 @@ class Segment {
   // Whole batches from the one holding `offset`, up to maxBytes (at least one batch); empty when
   // offset >= nextOffset.
   Status Read(int64_t offset, uint64_t maxBytes, SegmentView* view) const;
+  // cache.tail.bytes changed: from the write-ahead's next step on (see core/write_ahead.h).
+  void SetCacheTailBytes(int64_t bytes);
   // Position of the batch holding `offset`, -1 when offset >= nextOffset.
   Status PositionOf(int64_t offset, int64_t* position) const;
   // baseOffset of the first batch whose maxTimestamp >= timestamp, -1 when there is none.

@@ -126,6 +126,11 @@ void Segment::StartWriteAhead() {
   ahead_ = WriteAhead::Start(log_, size_, GrowStepBytes(config_.segmentBytes), GrowLimit(), config_.cacheTailBytes);
 }
 
+void Segment::SetCacheTailBytes(int64_t bytes) {
+  config_.cacheTailBytes = bytes;
+  if (ahead_) ahead_->SetCacheTail(bytes);
+}
+
 void Segment::StopWriteAhead() {
   if (!ahead_) return;
   ahead_->Stop();

@@ -148,9 +148,10 @@ void WriteAhead::Prefault(uint64_t position, uint64_t fileBytes) {
   // Behind the writer, a step at a time: pages unmapped, and, with cache.tail.bytes, dropped from
   // the page cache (after the unmapping: the kernel keeps pages that are mapped). The range asked
   // to leave the cache last time is asked again: its dirty or still mapped pages stayed.
-  const uint64_t tail = static_cast<uint64_t>(cacheTailBytes_);
+  const int64_t tailSetting = cacheTailBytes_.load(std::memory_order_relaxed);
+  const uint64_t tail = static_cast<uint64_t>(tailSetting);
   const bool release = position >= releasedTo_ + kReleaseBehindBytes + kReleaseStepBytes;
-  const bool drop = cacheTailBytes_ >= 0 && position >= droppedTo_ + tail + kReleaseStepBytes;
+  const bool drop = tailSetting >= 0 && position >= droppedTo_ + tail + kReleaseStepBytes;
   if (release || drop) {
     const std::shared_ptr<MappedFile> file = Hold();
     if (!file) return;

@@ -117,6 +117,8 @@ class WriteAhead : public std::enable_shared_from_this<WriteAhead> {
   void NoteFlush();
   // Flushed within the last kFlushingNs (any thread).
   bool Flushing() const;
+  // A new cache.tail.bytes, from the next step on (any thread).
+  void SetCacheTail(int64_t bytes) { cacheTailBytes_.store(bytes, std::memory_order_relaxed); }
 
  private:
   WriteAhead(const std::shared_ptr<MappedFile>& file, uint64_t growStepBytes, uint64_t growLimitBytes,
@@ -134,7 +136,7 @@ class WriteAhead : public std::enable_shared_from_this<WriteAhead> {
   const std::weak_ptr<MappedFile> file_;
   const uint64_t growStepBytes_;
   const uint64_t growLimitBytes_;
-  const int64_t cacheTailBytes_;
+  std::atomic<int64_t> cacheTailBytes_;
   // Set by Stop; MappedFile::Reserve checks it under the file's resize lock.
   std::atomic<bool> cancelGrowth_{false};
   // Steady-clock time of the last flush (NoteFlush), read by the background thread.

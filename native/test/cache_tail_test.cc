@@ -21,9 +21,10 @@ uint64_t CachedBytes(const MappedFile& file, uint64_t from, uint64_t to) {
   return cached;
 }
 
-// Writes 72 MiB of 64 KiB batches, flushed every 4 MiB; returns the cached bytes of the first
-// 32 MiB once the write-ahead has had up to 5 s to drop them (at once when nothing is dropped).
-uint64_t CachedHeadAfterWriting(int64_t cacheTailBytes) {
+// Writes 72 MiB of 64 KiB batches, flushed every 4 MiB, with cacheTailBytes set from the start
+// or (`setLater`) after 8 MiB; returns the cached bytes of the first 32 MiB once the write-ahead
+// has had up to 5 s to drop them (at once when nothing is dropped).
+uint64_t CachedHeadAfterWriting(int64_t cacheTailBytes, bool setLater = false) {
   // Under the working directory: a tmpfs /tmp keeps pages the kernel cannot drop.
   char pattern[] = "./rivulet-core-cache-XXXXXX";
   const char* made = mkdtemp(pattern);
@@ -32,13 +33,14 @@ uint64_t CachedHeadAfterWriting(int64_t cacheTailBytes) {
   SegmentConfig config = Config(dir);
   config.segmentBytes = 128 * kMiB;
   config.indexIntervalBytes = 1 << 20;
-  config.cacheTailBytes = cacheTailBytes;
+  config.cacheTailBytes = setLater ? -1 : cacheTailBytes;
   std::shared_ptr<Segment> seg;
   CHECK_OK(Segment::Create(config, &seg));
   const std::vector<uint8_t> b = MakeBatch(0, 7, 64 * 1024 - batch::kHeaderBytes);
   int64_t next = 0;
   while (seg->size() < 72 * kMiB) {
     CHECK_OK(seg->Append(b.data(), b.size(), 0, &next));
+    if (setLater && seg->size() == 8 * kMiB) seg->SetCacheTailBytes(cacheTailBytes);
     if (seg->size() % (4 * kMiB) == 0) {
       FlushJob job;
       CHECK_OK(seg->PrepareFlush(&job));
@@ -70,6 +72,7 @@ uint64_t CachedHeadAfterWriting(int64_t cacheTailBytes) {
 
 void TestCacheTail() {
   CHECK(CachedHeadAfterWriting(0) == 0);
+  CHECK(CachedHeadAfterWriting(0, true) == 0);
   CHECK(CachedHeadAfterWriting(-1) == 32 * kMiB);
 }
 

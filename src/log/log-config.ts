@@ -37,7 +37,7 @@ export interface TopicConfig {
    * `cache.tail.bytes` (Rivulet's own): how much of each partition's newest data its active
    * segment keeps in the page cache; data further behind leaves it once written back, and a
    * consumer that far behind reads it from disk. -1 (the default): the kernel decides, as in Kafka.
-   * Applies to segments opened from then on (the active one at its next roll or restart).
+   * A change applies at once, to the active segment too.
    */
   cacheTailBytes: number;
 }

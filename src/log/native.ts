@@ -98,6 +98,8 @@ export interface NativeSegment {
    * buffers, a view is a copy with its own small ArrayBuffer.)
    */
   read(offset: number, maxBytes: number): Buffer;
+  /** A new `cacheTailBytes`, for this segment at once (from the next 32 MiB written on). */
+  setCacheTailBytes(bytes: number): void;
   /** Byte position of the batch holding `offset`, -1 when offset >= nextOffset. */
   positionOf(offset: number): number;
   /** Base offset of the first batch whose maxTimestamp >= timestamp, -1 when there is none. */

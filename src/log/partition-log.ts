@@ -22,6 +22,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { RivuletError } from '../errors.js';
+import { Histogram } from '../histogram.js';
 import { writeFileAtomicSync } from './atomic-file.js';
 import { checkRange, firstBatchMaxTimestamp, stampLogAppendTime, walkBatches } from './batch-walk.js';
 import { logClosed, offsetOutOfRange, setTooLarge, toRivuletError } from './errors.js';
@@ -32,7 +33,6 @@ import { assertOffset, assertOffsetOrder, MAX_OFFSET } from './offsets.js';
 import { LOG_START_OFFSET_FILE, loadPartitionDir } from './recovery.js';
 import { type DeletedSegment, type RetentionResult, type SegmentSummary, selectExpiredSegments } from './retention.js';
 import { consoleLogger, type LogLogger, type Segments, segmentSettings } from './segments.js';
-import { Histogram } from '../histogram.js';
 
 export interface PartitionLogOptions {
   /** Where recovery and background failures are reported (default: warnings to the console). */
@@ -187,11 +187,13 @@ export class PartitionLog {
     }));
   }
 
-  /** Applies a changed topic config: sizes apply to segments created from now on. */
+  /** Applies a changed topic config: sizes apply to segments created from now on, cache.tail.bytes at once. */
   updateConfig(config: TopicConfig): void {
     const sizesChanged =
       config.segmentBytes !== this.#config.segmentBytes || config.segmentIndexBytes !== this.#config.segmentIndexBytes;
+    const tailChanged = config.cacheTailBytes !== this.#config.cacheTailBytes;
     this.#config = config;
+    if (tailChanged && !this.#closed) this.#segments.active.setCacheTailBytes(config.cacheTailBytes);
     Object.assign(this.#segments.settings, segmentSettings(this.dir, config));
     if (sizesChanged && !this.#closed) this.#segments.prepareNext();
   }

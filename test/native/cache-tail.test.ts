@@ -85,6 +85,28 @@ test('with cache.tail.bytes, written data far behind the writer leaves the page 
   assert.ok(view.subarray(8).equals(batch.subarray(8)));
 });
 
+test('cache.tail.bytes set on a segment being written takes effect at once', async (t) => {
+  const dir = diskDir(t);
+  const seg = openSegment(dir, { segmentBytes: 128 * MiB });
+  t.after(() => seg.close());
+  await write(seg, 8 * MiB);
+  seg.setCacheTailBytes(0);
+  const batch = await write(seg, 72 * MiB);
+  const path = join(dir, fileName(0, '.log'));
+  let probe = 0;
+  assert.ok(
+    await eventually(() => {
+      if (probe >= 32) return false;
+      const at = probe++ * MiB + 2 * PAGE;
+      const { diskBytes, page } = readPage(path, at);
+      assertBatchBytes(page, at, batch);
+      return diskBytes >= PAGE;
+    }, 10_000),
+    'no page of the first 32 MiB was read from disk: nothing was dropped',
+  );
+  assert.throws(() => seg.setCacheTailBytes(-2), RangeError);
+});
+
 test('without cache.tail.bytes the page cache keeps what was written', async (t) => {
   const dir = diskDir(t);
   const seg = openSegment(dir, { segmentBytes: 128 * MiB });
