@@ -59,25 +59,30 @@ function readPage(path: string, position: number): { diskBytes: number; page: Bu
   }
 }
 
+/**
+ * Some page of the first 32 MiB of the log at `path` is read from disk, and holds the batches'
+ * bytes. The drop runs on the background thread, so this probes until it has happened: each probe
+ * reads a page not read before (a read brings its page back), one in each 1 MiB stretch in turn.
+ */
+async function assertHeadDropped(path: string, batch: Buffer): Promise<void> {
+  let probe = 0;
+  const dropped = await eventually(() => {
+    if (probe >= 32) return false;
+    const at = probe++ * MiB + 2 * PAGE;
+    const { diskBytes, page } = readPage(path, at);
+    assertBatchBytes(page, at, batch);
+    return diskBytes >= PAGE;
+  }, 10_000);
+  assert.ok(dropped, 'no page of the first 32 MiB was read from disk: nothing was dropped');
+}
+
 test('with cache.tail.bytes, written data far behind the writer leaves the page cache and reads back', async (t) => {
   const dir = diskDir(t);
   const seg = openSegment(dir, { segmentBytes: 128 * MiB, cacheTailBytes: 0 });
   t.after(() => seg.close());
   const batch = await write(seg, 72 * MiB);
   const path = join(dir, fileName(0, '.log'));
-  // The drop runs on the background thread; each probe reads a page not read before (a read
-  // brings its page back): one page in each 1 MiB stretch of the first 32 MiB, in turn.
-  let probe = 0;
-  assert.ok(
-    await eventually(() => {
-      if (probe >= 32) return false;
-      const at = probe++ * MiB + 2 * PAGE;
-      const { diskBytes, page } = readPage(path, at);
-      assertBatchBytes(page, at, batch);
-      return diskBytes >= PAGE;
-    }, 10_000),
-    'no page of the first 32 MiB was read from disk: nothing was dropped',
-  );
+  await assertHeadDropped(path, batch);
   // Whole batches read back through the segment's own mapping, stamped.
   const view = seg.read(1, batch.length);
   assert.equal(view.length, batch.length);
@@ -93,17 +98,7 @@ test('cache.tail.bytes set on a segment being written takes effect at once', asy
   seg.setCacheTailBytes(0);
   const batch = await write(seg, 72 * MiB);
   const path = join(dir, fileName(0, '.log'));
-  let probe = 0;
-  assert.ok(
-    await eventually(() => {
-      if (probe >= 32) return false;
-      const at = probe++ * MiB + 2 * PAGE;
-      const { diskBytes, page } = readPage(path, at);
-      assertBatchBytes(page, at, batch);
-      return diskBytes >= PAGE;
-    }, 10_000),
-    'no page of the first 32 MiB was read from disk: nothing was dropped',
-  );
+  await assertHeadDropped(path, batch);
   assert.throws(() => seg.setCacheTailBytes(-2), RangeError);
 });
 
