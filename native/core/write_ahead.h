@@ -155,7 +155,8 @@ class WriteAhead : public std::enable_shared_from_this<WriteAhead> {
 
   // Background thread only (Work never runs twice at once for one object).
   uint64_t prefaultedTo_ = 0;
-  // Asked to leave the page cache: [droppedFrom_, droppedTo_) last time, all below it before.
+  // Asked to leave the page cache: [droppedFrom_, droppedTo_) last time, all below it before
+  // (both start at the position Start was given, set before the first Work).
   uint64_t droppedFrom_ = 0;
   uint64_t droppedTo_ = 0;
   uint64_t releasedTo_ = 0;
