@@ -1,7 +1,6 @@
 /** `rivulet broker --help`, written from the settings table (src/broker/config.ts). */
 import { BROKER_SETTINGS, envName } from './config.js';
 
-/** `rivulet broker --help`. */
 export function brokerHelp(): string {
   const lines = [
     'Usage: rivulet broker [options]',
